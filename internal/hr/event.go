@@ -43,6 +43,15 @@ type Event struct {
 
 // Validate lists every problem with the event at once.
 func (e Event) Validate() error {
+	if problems := e.Problems(); len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Problems returns every problem Validate reports, one per element, for doors that answer
+// with a list (the webhook's 400, the CSV's per-row errors).
+func (e Event) Problems() []string {
 	var problems []string
 	if strings.TrimSpace(e.ID) == "" {
 		problems = append(problems, "event_id is required")
@@ -66,10 +75,7 @@ func (e Event) Validate() error {
 	if e.Type == Termination && e.EffectiveAt.IsZero() {
 		problems = append(problems, "effective_at is required for a termination")
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
-	}
-	return nil
+	return problems
 }
 
 // Digest is a hash of the event's content (not its source or actor), used to tell a retried
