@@ -152,6 +152,7 @@ type Tx interface {
 	InsertEvent(ctx context.Context, e hr.Event, receivedAt time.Time) (inserted bool, existing EventRecord, err error)
 	// SetEventOutcome records what an event led to.
 	SetEventOutcome(ctx context.Context, eventID string, caseID int64, outcome hr.Outcome) error
+	// ListEvents returns the newest events first, at most limit (0 means 100).
 	ListEvents(ctx context.Context, limit int) ([]EventRecord, error)
 
 	// CreateCase inserts c and sets its ID, CreatedAt and UpdatedAt.

@@ -1,0 +1,87 @@
+-- offboard's own tables on SQLite. Times are TEXT in the fixed-width UTC form the code writes
+-- (2006-01-02T15:04:05.000000Z), JSON is TEXT kept byte for byte.
+
+CREATE TABLE hr_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id    TEXT    NOT NULL UNIQUE,
+    source      TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    digest      TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    received_at TEXT    NOT NULL,
+    case_id     INTEGER NOT NULL DEFAULT 0,
+    outcome     TEXT    NOT NULL DEFAULT ''
+);
+
+CREATE TABLE cases (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    worker_id    TEXT    NOT NULL,
+    email        TEXT    NOT NULL,
+    email_norm   TEXT    NOT NULL,
+    person       TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    urgent       INTEGER NOT NULL,
+    source       TEXT    NOT NULL,
+    event_id     TEXT    NOT NULL,
+    reason       TEXT    NOT NULL,
+    effective_at TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL,
+    updated_at   TEXT    NOT NULL,
+    ticket_key   TEXT    NOT NULL,
+    plans        TEXT    NOT NULL,
+    systems      TEXT    NOT NULL,
+    job_id       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX cases_worker_id ON cases (worker_id, id);
+CREATE INDEX cases_email_norm ON cases (email_norm, id);
+CREATE INDEX cases_state ON cases (state, id);
+
+CREATE TABLE steps (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id     INTEGER NOT NULL REFERENCES cases (id),
+    seq         INTEGER NOT NULL,
+    action      TEXT    NOT NULL,
+    depends_on  TEXT    NOT NULL,
+    state       TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL,
+    last_error  TEXT    NOT NULL,
+    applied_at  TEXT,
+    verified_at TEXT,
+    evidence    TEXT,
+    updated_at  TEXT    NOT NULL
+);
+CREATE INDEX steps_case_id ON steps (case_id, seq);
+
+-- Append-only: the code has no statement that updates or deletes these rows.
+CREATE TABLE audit_records (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT    NOT NULL,
+    actor     TEXT    NOT NULL,
+    case_id   INTEGER NOT NULL,
+    kind      TEXT    NOT NULL,
+    message   TEXT    NOT NULL,
+    data      TEXT,
+    prev_hash TEXT    NOT NULL,
+    hash      TEXT    NOT NULL
+);
+CREATE INDEX audit_records_case_id ON audit_records (case_id, seq);
+
+-- The chain's head, kept apart from the records so that deleting the newest records shows.
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT    NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+
+CREATE TABLE ticket_updates (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id    INTEGER NOT NULL REFERENCES cases (id),
+    kind       TEXT    NOT NULL,
+    payload    TEXT,
+    created_at TEXT    NOT NULL,
+    done_at    TEXT,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX ticket_updates_pending ON ticket_updates (case_id, id) WHERE done_at IS NULL;
