@@ -3,6 +3,7 @@ package connector
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -45,7 +48,8 @@ type Client struct {
 	Now func() time.Time
 }
 
-// Request is one call. Path is relative to BaseURL, or an absolute URL on the same host as
+// Request is one call. Path is an escaped path relative to BaseURL (segments escaped with
+// url.PathEscape, optionally followed by a query), or an absolute URL on the same host as
 // BaseURL (a pagination link); a link to another host is refused so credentials cannot leak.
 type Request struct {
 	Method string
@@ -75,29 +79,6 @@ func (r *Response) Decode(out any) error {
 // NextLink returns the rel="next" URL of an RFC 8288 Link header, or "".
 func (r *Response) NextLink() string { return NextLink(r.Header) }
 
-// NextLink returns the rel="next" URL of an RFC 8288 Link header, or "".
-func NextLink(h http.Header) string {
-	for _, v := range h.Values("Link") {
-		for _, part := range strings.Split(v, ",") {
-			segs := strings.Split(part, ";")
-			if len(segs) < 2 {
-				continue
-			}
-			target := strings.TrimSpace(segs[0])
-			if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-				continue
-			}
-			for _, p := range segs[1:] {
-				p = strings.TrimSpace(p)
-				if p == `rel="next"` || p == "rel=next" {
-					return target[1 : len(target)-1]
-				}
-			}
-		}
-	}
-	return ""
-}
-
 func (c *Client) now() time.Time {
 	if c.Now != nil {
 		return c.Now()
@@ -105,7 +86,12 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
+// pacerMu guards the lazy creation of a Client's Pacer; a global lock keeps Client copyable.
+var pacerMu sync.Mutex
+
 func (c *Client) pacer() *Pacer {
+	pacerMu.Lock()
+	defer pacerMu.Unlock()
 	if c.Pacer == nil {
 		c.Pacer = NewPacer(16)
 	}
@@ -119,41 +105,56 @@ func (c *Client) httpClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second}
 }
 
-// resolve builds the request URL and the path shown in errors (no query string).
+// resolve builds the request URL. A relative Path is an escaped URL path (segments escaped with
+// url.PathEscape), optionally with a query; req.Query is merged over any query it carries.
 func (c *Client) resolve(req Request) (*url.URL, error) {
 	base, err := url.Parse(c.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: bad base URL: %w", c.System, err)
+		return nil, Permanent(fmt.Errorf("%s: bad base URL: %w", c.System, urlErrorCause(err)))
 	}
+	var u *url.URL
 	if strings.HasPrefix(req.Path, "http://") || strings.HasPrefix(req.Path, "https://") {
-		u, err := url.Parse(req.Path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: bad link: %w", c.System, err)
+		// url.Error repeats the whole link, query string included; keep only the cause.
+		if u, err = url.Parse(req.Path); err != nil {
+			return nil, fmt.Errorf("%s: bad link: %w", c.System, urlErrorCause(err))
 		}
-		if u.Scheme != base.Scheme || u.Host != base.Host {
-			return nil, Permanent(fmt.Errorf("%s: refusing to follow a link to another host (%s)", c.System, u.Host))
+		if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) || u.User != nil {
+			return nil, Permanent(fmt.Errorf("%s: refusing to follow a link to another host (%s)", c.System, u.Hostname()))
 		}
-		if req.Query != nil {
-			q := u.Query()
-			for k, vs := range req.Query {
-				q[k] = vs
-			}
-			u.RawQuery = q.Encode()
+	} else {
+		p, rawQuery, _ := strings.Cut(req.Path, "?")
+		joined := strings.TrimSuffix(base.EscapedPath(), "/") + "/" + strings.TrimPrefix(p, "/")
+		u = &url.URL{Scheme: base.Scheme, Host: base.Host, RawQuery: rawQuery}
+		if unescaped, err := url.PathUnescape(joined); err == nil {
+			u.Path, u.RawPath = unescaped, joined
+		} else {
+			u.Path = joined
 		}
-		return u, nil
 	}
-	u := *base
-	u.Path = strings.TrimSuffix(base.Path, "/") + "/" + strings.TrimPrefix(req.Path, "/")
-	u.RawPath = ""
-	if req.Query != nil {
-		u.RawQuery = req.Query.Encode()
+	u.Fragment = ""
+	if len(req.Query) > 0 {
+		q := u.Query()
+		for k, vs := range req.Query {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
 	}
-	return &u, nil
+	return u, nil
+}
+
+func urlErrorCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // Do sends req and returns the 2xx response, or an error: *APIError (wrapped in Permanent for
-// 400, 401, 403, 409 and 422 unless throttled) for a refusal, a plain error for a transient
-// failure that outlasted the retries, or the context's error.
+// 400, 401, 403, 405, 409, 413 and 422 unless throttled) for a refusal, a plain error for a
+// transient failure that outlasted the retries, or the context's error. A 429, or a response
+// the Throttled hook recognises, is waited out for as long as the vendor asks; the context
+// bounds the wait.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	u, err := c.resolve(req)
 	if err != nil {
@@ -169,30 +170,32 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	if readHeaders == nil {
 		readHeaders = StandardRateHeaders
 	}
+	pacer := c.pacer()
 	transient := 0
 	backoff := time.Second
 	for {
-		resp, status, header, respBody, err := c.once(ctx, req, u, body)
+		resp, secrets, err := c.once(ctx, pacer, req, u, body)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if transient < c.Retries {
-				transient++
-				if err := sleep(ctx, jitter(time.Duration(transient)*100*time.Millisecond)); err != nil {
-					return nil, err
-				}
-				continue
+			if IsPermanent(err) || transient >= c.Retries {
+				return nil, err
 			}
-			return nil, err
+			transient++
+			if err := pacer.sleep(ctx, jitter(time.Duration(transient)*100*time.Millisecond)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		now := c.now()
-		rl := readHeaders(header, now)
-		c.pacer().Observe(rl, now)
+		rl := readHeaders(resp.Header, now)
+		pacer.Observe(rl, now)
+		status := resp.Status
 		if status >= 200 && status < 300 {
 			return resp, nil
 		}
-		if status == http.StatusTooManyRequests || (c.Throttled != nil && c.Throttled(status, header, respBody)) {
+		if status == http.StatusTooManyRequests || (c.Throttled != nil && c.Throttled(status, resp.Header, resp.Body)) {
 			wait := rl.RetryAfter
 			if wait <= 0 && rl.Reset.After(now) {
 				wait = rl.Reset.Sub(now)
@@ -201,15 +204,15 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				wait = backoff
 				backoff = min(backoff*2, time.Minute)
 			}
-			c.pacer().PauseUntil(now.Add(jitter(wait)))
+			pacer.pauseFor(jitter(wait))
 			continue
 		}
-		apiErr := c.apiError(req.Method, u.Path, status, respBody)
+		apiErr := c.apiError(req.Method, u.Path, status, resp.Body, secrets)
 		switch {
 		case status >= 500:
 			if transient < c.Retries {
 				transient++
-				if err := sleep(ctx, jitter(time.Duration(transient)*100*time.Millisecond)); err != nil {
+				if err := pacer.sleep(ctx, jitter(time.Duration(transient)*100*time.Millisecond)); err != nil {
 					return nil, err
 				}
 				continue
@@ -225,10 +228,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	}
 }
 
-func (c *Client) once(ctx context.Context, req Request, u *url.URL, body []byte) (*Response, int, http.Header, []byte, error) {
-	release, err := c.pacer().Acquire(ctx)
+// once makes one attempt. Besides the response it returns the credential values Authorize
+// added, so that anything the vendor echoes back can be scrubbed of them.
+func (c *Client) once(ctx context.Context, pacer *Pacer, req Request, u *url.URL, body []byte) (*Response, []string, error) {
+	release, err := pacer.Acquire(ctx)
 	if err != nil {
-		return nil, 0, nil, nil, err
+		return nil, nil, err
 	}
 	defer release()
 	var rd io.Reader
@@ -237,7 +242,7 @@ func (c *Client) once(ctx context.Context, req Request, u *url.URL, body []byte)
 	}
 	hreq, err := http.NewRequestWithContext(ctx, req.Method, u.String(), rd)
 	if err != nil {
-		return nil, 0, nil, nil, fmt.Errorf("%s: %s %s: %w", c.System, req.Method, u.Path, err)
+		return nil, nil, fmt.Errorf("%s: %s %s: %w", c.System, req.Method, u.Path, urlErrorCause(err))
 	}
 	for k, vs := range req.Header {
 		for _, v := range vs {
@@ -251,38 +256,93 @@ func (c *Client) once(ctx context.Context, req Request, u *url.URL, body []byte)
 		hreq.Header.Set("Accept", "application/json")
 	}
 	hreq.Header.Set("User-Agent", "offboard")
+	var secrets []string
 	if c.Authorize != nil {
+		before, query := hreq.Header.Clone(), hreq.URL.Query()
 		if err := c.Authorize(hreq); err != nil {
-			return nil, 0, nil, nil, Permanent(fmt.Errorf("%s: credentials: %w", c.System, err))
+			return nil, nil, Permanent(fmt.Errorf("%s: credentials: %w", c.System, err))
 		}
+		secrets = addedCredentials(before, hreq.Header, query, hreq.URL.Query())
 	}
 	hresp, err := c.httpClient().Do(hreq)
 	if err != nil {
-		// url.Error repeats the full URL; keep only the cause so no query string is echoed.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+		// url.Error repeats the full URL; keep only the cause so no query string is echoed. The
+		// cause stays wrapped (for errors.Is on timeouts and refusals) unless it had to be scrubbed.
+		cause := urlErrorCause(err)
+		if msg := scrub(cause.Error(), secrets); msg != cause.Error() {
+			cause = errors.New(msg)
 		}
-		return nil, 0, nil, nil, fmt.Errorf("%s: %s %s: %w", c.System, req.Method, u.Path, err)
+		return nil, secrets, fmt.Errorf("%s: %s %s: %w", c.System, req.Method, u.Path, cause)
 	}
 	defer hresp.Body.Close()
 	respBody, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody))
 	if err != nil {
-		return nil, 0, nil, nil, fmt.Errorf("%s: %s %s: read response: %w", c.System, req.Method, u.Path, err)
+		return nil, secrets, fmt.Errorf("%s: %s %s: read response: %s", c.System, req.Method, u.Path, scrub(err.Error(), secrets))
 	}
-	resp := &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: respBody}
-	return resp, hresp.StatusCode, hresp.Header, respBody, nil
+	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: respBody}, secrets, nil
 }
 
-func (c *Client) apiError(method, path string, status int, body []byte) *APIError {
+func (c *Client) apiError(method, path string, status int, body []byte, secrets []string) *APIError {
 	e := &APIError{System: c.System, Method: method, Path: path, Status: status}
 	if c.DecodeError != nil {
 		e.Code, e.Summary = c.DecodeError(status, body)
+		e.Code, e.Summary = scrub(e.Code, secrets), scrub(e.Summary, secrets)
 	}
 	if e.Summary == "" {
 		e.Summary = http.StatusText(status)
 	}
 	return e
+}
+
+// addedCredentials returns the header and query values Authorize set, in every form a vendor
+// might echo: the whole value, the token after its scheme, and a Basic pair decoded.
+func addedCredentials(before, after http.Header, qBefore, qAfter url.Values) []string {
+	var values []string
+	for k, vs := range after {
+		if !slices.Equal(before[k], vs) {
+			values = append(values, vs...)
+		}
+	}
+	for k, vs := range qAfter {
+		if !slices.Equal(qBefore[k], vs) {
+			values = append(values, vs...)
+		}
+	}
+	var out []string
+	add := func(s string) {
+		// Very short values are not credentials and would scrub ordinary words.
+		if len(s) >= 4 {
+			out = append(out, s)
+		}
+	}
+	for _, v := range values {
+		add(v)
+		scheme, token, ok := strings.Cut(strings.TrimSpace(v), " ")
+		if !ok {
+			continue
+		}
+		token = strings.TrimSpace(token)
+		add(token)
+		if strings.EqualFold(scheme, "Basic") {
+			if pair, err := base64.StdEncoding.DecodeString(token); err == nil {
+				add(string(pair))
+				if _, pass, ok := strings.Cut(string(pair), ":"); ok {
+					add(pass)
+				}
+			}
+		}
+	}
+	// Longest first, so a whole value is replaced before a part of it.
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// scrub replaces every credential value in s.
+func scrub(s string, secrets []string) string {
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, "[REDACTED]")
+	}
+	return s
 }
 
 // JSON sends a request with an optional JSON body and decodes a JSON reply into out (if not nil).
@@ -293,10 +353,19 @@ func (c *Client) JSON(ctx context.Context, method, path string, query url.Values
 	}
 	if out != nil {
 		if err := resp.Decode(out); err != nil {
-			return resp, fmt.Errorf("%s: %s %s: decode reply: %w", c.System, method, path, err)
+			return resp, fmt.Errorf("%s: %s %s: decode reply: %w", c.System, method, pathOnly(path), err)
 		}
 	}
 	return resp, nil
+}
+
+// pathOnly drops the scheme, host and query of a path or link, for error messages.
+func pathOnly(path string) string {
+	if u, err := url.Parse(path); err == nil {
+		return u.Path
+	}
+	p, _, _ := strings.Cut(path, "?")
+	return p
 }
 
 func jitter(d time.Duration) time.Duration {

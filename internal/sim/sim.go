@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,8 +140,15 @@ func (f *Faults) next(r *http.Request) (time.Duration, faultKind, int) {
 }
 
 // Wrap applies the faults in front of next. throttled writes the vendor's own 429 response
-// (status, headers and body); it is called for injected throttling.
+// (status, headers and body); it is called for injected throttling. A nil throttled answers a
+// bare 429 with "Retry-After: 1", for simulators of vendors that document nothing more.
 func (f *Faults) Wrap(next http.Handler, throttled http.HandlerFunc) http.Handler {
+	if throttled == nil {
+		throttled = func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			WriteJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many requests"})
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		latency, kind, code := f.next(r)
 		if latency > 0 {
@@ -299,6 +307,11 @@ func (rec *Recorder) WaitFor(ctx context.Context, cond func([]Call) bool) error 
 	rec.mu.Lock()
 	rec.notify = append(rec.notify, ch)
 	rec.mu.Unlock()
+	defer func() {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		rec.notify = slices.DeleteFunc(rec.notify, func(c chan struct{}) bool { return c == ch })
+	}()
 	for {
 		if cond(rec.Calls()) {
 			return nil
@@ -313,13 +326,26 @@ func (rec *Recorder) WaitFor(ctx context.Context, cond func([]Call) bool) error 
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	written bool
 }
 
+// WriteHeader records the status the client sees: the first one, as net/http ignores later
+// calls. 1xx informational headers are not the response's status.
 func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
+	if !s.written && code >= 200 {
+		s.status, s.written = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.written = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer, for flushing and deadlines.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Hijack lets Faults drop connections through the recorder.
 func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {

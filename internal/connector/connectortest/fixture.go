@@ -2,6 +2,18 @@
 // simulator: plan reads only; apply is idempotent; verify reads back; a 429 with the vendor's
 // headers paces instead of failing; a 401 is permanent; no secret appears in errors, plans or
 // evidence.
+//
+// A connector's test calls Run with a function that starts a fresh simulator and returns the
+// Fixture for it:
+//
+//	func TestConformance(t *testing.T) {
+//		connectortest.Run(t, func(t *testing.T) connectortest.Fixture {
+//			s := oktasim.New(...)
+//			srv := httptest.NewServer(s)
+//			t.Cleanup(srv.Close)
+//			return connectortest.Fixture{Connector: okta.New(...), ...}
+//		})
+//	}
 package connectortest
 
 import (
@@ -21,9 +33,19 @@ type Fixture struct {
 	Unknown connector.Person
 	// Secret is the credential Connector uses; it must never appear in errors, plans or evidence.
 	Secret string
-	// Faults and Recorder are the simulator's.
+	// OtherSecrets are further strings that must never appear either: BadCredentials' wrong
+	// secret, or a derived form such as the encoded value of a Basic Authorization header.
+	OtherSecrets []string
+	// Faults and Recorder are the simulator's. The Recorder must wrap the Faults
+	// (rec.Wrap(faults.Wrap(mux, throttled))) so that injected 429s and 5xx are recorded.
+	// The vendor's throttle response should ask for a short wait (about a second at most) so
+	// the rate-limit check stays quick.
 	Faults   *sim.Faults
 	Recorder *sim.Recorder
 	// ReadOnly reports whether a recorded call changes nothing; nil means GET and HEAD only.
+	// Vendors that read with POST (AWS IAM's query API, Slack's Web API) supply their own.
 	ReadOnly func(sim.Call) bool
+	// ThrottleStatus is the status of the vendor's throttle response as written by the
+	// simulator for Faults.ThrottleNext; 0 means 429. Google answers 403 and AWS IAM 400.
+	ThrottleStatus int
 }
