@@ -178,10 +178,14 @@ func (b *planBuilder) groups(groups []oktaGroup, rules []oktaRule, rulesErr erro
 			b.keep(g.ID, "Member of "+desc, fmt.Sprintf("group type %q is unknown to this connector, so it is not removed automatically; access ends with deactivation.", g.Type))
 		}
 	}
+	// Imported memberships are a note, not manual work for this case: Okta access through
+	// them ends with deactivation, which this plan verifies. The membership itself lives in
+	// the source directory and is that directory's to remove (its own connector, when
+	// configured, plans it there).
 	for _, src := range slices.Sorted(maps.Keys(bySource)) {
-		b.plan.Manual = append(b.plan.Manual, connector.Manual{System: System, Detail: fmt.Sprintf(
-			"In %s, remove %s from: %s. Okta cannot change imported memberships; Okta access through them ends with deactivation, but the memberships remain in the source directory.",
-			src, b.name, strings.Join(bySource[src], ", "))})
+		b.plan.Notes = append(b.plan.Notes, fmt.Sprintf(
+			"%s is still a member of %s in %s. Okta cannot change imported memberships; Okta access through them ends with deactivation, but the memberships remain in the source directory until removed there.",
+			b.name, strings.Join(bySource[src], ", "), src))
 	}
 	if rulesErr != nil {
 		b.plan.Notes = append(b.plan.Notes, "Group rules could not be read (the API token lacks okta.groups.read), so rule-managed memberships are not identified: removing one adds the user to that rule's exclusions, which must be cleared on rehire.")
