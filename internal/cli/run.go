@@ -71,7 +71,7 @@ and 'offboard serve' keeps retrying it); 2 for usage or configuration errors; 1 
 				return err
 			}
 			ev := hr.Event{
-				ID: fmt.Sprintf("cli:%s:%s", firstNonEmpty(person.WorkerID, person.Email), time.Now().UTC().Format(time.RFC3339Nano)),
+				ID:     fmt.Sprintf("cli:%s:%s", firstNonEmpty(person.WorkerID, person.Email), time.Now().UTC().Format(time.RFC3339Nano)),
 				Source: "cli", Actor: "cli:" + currentUser(), Type: hr.Termination,
 				WorkerID: person.WorkerID, Email: person.Email, Name: person.Name, Manager: person.Manager,
 				EffectiveAt: time.Now(), Reason: reason, Involuntary: involuntary,
