@@ -55,7 +55,8 @@ type Case struct {
 	UpdatedAt   time.Time        `json:"updated_at"`
 	// TicketKey is the deprovisioning ticket, e.g. "SEC-42", once created.
 	TicketKey string `json:"ticket_key,omitempty"`
-	// Plans are what each connector found, including kept access and manual work.
+	// Plans are what each connector found: the account, kept access, manual work and notes.
+	// Their actions are the case's steps (the audit's plan record holds the plan whole).
 	Plans []connector.Plan `json:"plans,omitempty"`
 	// Systems records, per system, the last outcome announced on the ticket ("done",
 	// "failed"), so each is announced once.

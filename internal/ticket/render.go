@@ -59,11 +59,7 @@ func Open(c store.Case) NewTicket {
 // for, what is kept and why, what only a human can do, and any findings.
 func PlanComment(c store.Case, steps []store.Step) Doc {
 	d := Doc{Blocks: []Block{{Heading: "Plan"}}}
-	total := 0
-	for _, p := range c.Plans {
-		total += len(p.Actions)
-	}
-	d.Blocks = append(d.Blocks, Block{Paragraph: fmt.Sprintf("%d actions in %d systems. Nothing is marked done until a fresh read shows it.", total, len(c.Plans))})
+	d.Blocks = append(d.Blocks, Block{Paragraph: fmt.Sprintf("%d actions in %d systems. Nothing is marked done until a fresh read shows it.", len(steps), len(c.Plans))})
 	for _, p := range c.Plans {
 		head := p.System
 		switch {

@@ -45,7 +45,7 @@ type Config struct {
 	Redact func(string) string
 	// Periodic jobs run on the leader only (one replica at a time).
 	Periodic []Periodic
-	// Workers per queue; 0 means 10 (urgent and default) and 2 (ticket).
+	// Workers per queue; 0 means 50 (urgent and default). The ticket queue has 2.
 	Workers int
 	// Tuning; zero values get production defaults (see withDefaults).
 	Tuning Tuning
@@ -88,11 +88,13 @@ type Tuning struct {
 }
 
 func (t Tuning) withDefaults() Tuning {
+	// Ten reads, pausing 25 ms at first and doubling (at most 5 s), give a change about
+	// eleven seconds to show: enough for Okta's deactivation, short enough to retry soon.
 	if t.VerifyReads <= 0 {
-		t.VerifyReads = 6
+		t.VerifyReads = 10
 	}
 	if t.VerifyDelay <= 0 {
-		t.VerifyDelay = 100 * time.Millisecond
+		t.VerifyDelay = 25 * time.Millisecond
 	}
 	if t.PartialAfter <= 0 {
 		t.PartialAfter = 3
@@ -107,7 +109,7 @@ func (t Tuning) withDefaults() Tuning {
 		t.RescueAfter = t.StepTimeout * 3 / 2
 	}
 	if t.PollInterval <= 0 {
-		t.PollInterval = 50 * time.Millisecond
+		t.PollInterval = 20 * time.Millisecond
 	}
 	if t.TicketSweep <= 0 {
 		t.TicketSweep = 30 * time.Second
@@ -188,9 +190,12 @@ func New(cfg Config) (*Engine, error) {
 			return periodicArgs{Name: name}, &river.InsertOpts{Queue: QueueDefault, MaxAttempts: 1}
 		}, &river.PeriodicJobOpts{ID: "periodic_" + name, RunOnStart: true}))
 	}
+	// Steps spend their time waiting on vendor APIs, and each connector caps its own
+	// requests in flight, so many workers cost little and let wide plans (dozens of group
+	// removals) run in one round.
 	n := cfg.Workers
 	if n <= 0 {
-		n = 10
+		n = 50
 	}
 	rc := &river.Config{
 		Queues: map[string]river.QueueConfig{

@@ -145,7 +145,14 @@ func (e *Engine) startPlanned(ctx context.Context, tx store.Tx, c *store.Case, p
 			}
 		}
 	}
-	c.Plans = plans
+	// The case keeps each plan's findings (account, kept access, manual work, notes); its
+	// actions live on as steps, and the full plan is in the audit record below. Not storing
+	// the actions twice keeps every step's read of the case small.
+	c.Plans = make([]connector.Plan, len(plans))
+	for i, p := range plans {
+		p.Actions = nil
+		c.Plans[i] = p
+	}
 	c.State = store.CaseRunning
 	if err := tx.UpdateCase(ctx, c); err != nil {
 		return fmt.Errorf("engine: store plan of case %d: %w", c.ID, err)
@@ -164,16 +171,18 @@ func (e *Engine) startPlanned(ctx context.Context, tx store.Tx, c *store.Case, p
 	if err := e.queueTicket(ctx, tx, c, "comment", ticket.PlanComment(*c, plain)); err != nil {
 		return err
 	}
+	var roots []*store.Step
 	for _, s := range steps {
 		if len(s.DependsOn) == 0 {
-			if err := e.enqueueStep(ctx, tx, *c, s); err != nil {
-				return err
-			}
+			roots = append(roots, s)
 		} else if err := tx.UpdateStep(ctx, s); err != nil {
 			return fmt.Errorf("engine: store dependencies of step %d: %w", s.ID, err)
 		}
 	}
-	return e.settle(ctx, tx, c)
+	if err := e.enqueueSteps(ctx, tx, *c, roots); err != nil {
+		return err
+	}
+	return e.settle(ctx, tx, c, nil)
 }
 
 func stepsFromPlans(caseID int64, plans []connector.Plan) []*store.Step {
@@ -191,14 +200,20 @@ func stepsFromPlans(caseID int64, plans []connector.Plan) []*store.Step {
 	return steps
 }
 
-// enqueueStep marks a step queued and inserts its job in the same transaction.
-func (e *Engine) enqueueStep(ctx context.Context, tx store.Tx, c store.Case, s *store.Step) error {
-	if _, _, err := e.q.insertTx(ctx, tx, stepArgs{StepID: s.ID}, &river.InsertOpts{Queue: queueFor(c)}); err != nil {
+// enqueueSteps marks steps queued and inserts their jobs in the same transaction.
+func (e *Engine) enqueueSteps(ctx context.Context, tx store.Tx, c store.Case, steps []*store.Step) error {
+	jobs := make([]river.InsertManyParams, len(steps))
+	for i, s := range steps {
+		jobs[i] = river.InsertManyParams{Args: stepArgs{StepID: s.ID}, InsertOpts: &river.InsertOpts{Queue: queueFor(c)}}
+	}
+	if err := e.q.insertManyTx(ctx, tx, jobs); err != nil {
 		return err
 	}
-	s.State = store.StepQueued
-	if err := tx.UpdateStep(ctx, s); err != nil {
-		return fmt.Errorf("engine: queue step %d: %w", s.ID, err)
+	for _, s := range steps {
+		s.State = store.StepQueued
+		if err := tx.UpdateStep(ctx, s); err != nil {
+			return fmt.Errorf("engine: queue step %d: %w", s.ID, err)
+		}
 	}
 	return nil
 }

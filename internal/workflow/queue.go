@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/offboard-dev/offboard/internal/store"
 )
@@ -18,7 +19,11 @@ import (
 // driver's transaction type; this interface hides that so the workflow code is one code path
 // for SQLite and PostgreSQL.
 type queue interface {
-	insertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) (jobID int64, skipped bool, err error)
+	// insertTx enqueues a job in tx. When a unique job already exists, skippedFor is the
+	// existing job's state and nothing new is inserted.
+	insertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) (jobID int64, skippedFor rivertype.JobState, err error)
+	// insertManyTx enqueues several jobs in tx at once.
+	insertManyTx(ctx context.Context, tx store.Tx, jobs []river.InsertManyParams) error
 	cancelTx(ctx context.Context, tx store.Tx, jobID int64) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
@@ -63,16 +68,33 @@ func (q *riverQueue[TTx]) rawTx(tx store.Tx) (TTx, error) {
 	return raw, nil
 }
 
-func (q *riverQueue[TTx]) insertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, bool, error) {
+func (q *riverQueue[TTx]) insertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, rivertype.JobState, error) {
 	raw, err := q.rawTx(tx)
 	if err != nil {
-		return 0, false, err
+		return 0, "", err
 	}
 	res, err := q.client.InsertTx(ctx, raw, args, opts)
 	if err != nil {
-		return 0, false, fmt.Errorf("engine: enqueue %s: %w", args.Kind(), err)
+		return 0, "", fmt.Errorf("engine: enqueue %s: %w", args.Kind(), err)
 	}
-	return res.Job.ID, res.UniqueSkippedAsDuplicate, nil
+	if res.UniqueSkippedAsDuplicate {
+		return res.Job.ID, res.Job.State, nil
+	}
+	return res.Job.ID, "", nil
+}
+
+func (q *riverQueue[TTx]) insertManyTx(ctx context.Context, tx store.Tx, jobs []river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	raw, err := q.rawTx(tx)
+	if err != nil {
+		return err
+	}
+	if _, err := q.client.InsertManyTx(ctx, raw, jobs); err != nil {
+		return fmt.Errorf("engine: enqueue %d jobs: %w", len(jobs), err)
+	}
+	return nil
 }
 
 func (q *riverQueue[TTx]) cancelTx(ctx context.Context, tx store.Tx, jobID int64) error {

@@ -20,14 +20,17 @@ const (
 // settle recomputes where the case stands after a step changed: it announces systems that
 // finished or failed, and moves the case to completed (everything verified, nothing for a
 // human) or partial (nothing more will happen by itself soon, and something is not verified or
-// needs a human). The caller holds the case lock.
-func (e *Engine) settle(ctx context.Context, tx store.Tx, c *store.Case) error {
+// needs a human). The caller holds the case lock and passes the case's steps as they stand in
+// this transaction, or nil to have them read.
+func (e *Engine) settle(ctx context.Context, tx store.Tx, c *store.Case, steps []store.Step) error {
 	if c.State != store.CaseRunning && c.State != store.CasePartial {
 		return nil
 	}
-	steps, err := tx.ListSteps(ctx, c.ID)
-	if err != nil {
-		return fmt.Errorf("engine: settle case %d: %w", c.ID, err)
+	if steps == nil {
+		var err error
+		if steps, err = tx.ListSteps(ctx, c.ID); err != nil {
+			return fmt.Errorf("engine: settle case %d: %w", c.ID, err)
+		}
 	}
 	motion := e.inMotion(steps)
 	changed := false

@@ -27,9 +27,11 @@ type stepWorker struct {
 // errNotVerified means the action was applied but a fresh read still shows the access.
 var errNotVerified = errors.New("read-back still shows the access")
 
-// Work applies one action (unless an earlier attempt already did) and verifies it by reading
-// the system back. Only a verified read marks the step done; then, in the same transaction,
-// the steps waiting on it are enqueued.
+// Work applies one action and verifies it by reading the system back. Only a verified read
+// marks the step done; then, in the same transaction, the attempt is recorded (apply and
+// verify), and the steps waiting on it are enqueued. Every attempt applies before it verifies:
+// actions are idempotent, so a crash between the two costs one repeated, harmless call, and
+// one write per attempt keeps a wide plan fast on a single SQLite connection.
 func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
 	e := w.e
 	var s store.Step
@@ -48,40 +50,21 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
 	if c.State == store.CaseCancelled || s.State == store.StepVerified || s.State == store.StepFailed || s.State == store.StepCancelled {
 		return nil
 	}
+	s.Attempts++
 	conn, ok := e.connectors[s.Action.System]
 	if !ok {
-		return e.fail(ctx, job, s, connector.Permanent(fmt.Errorf("system %q is not configured on this engine", s.Action.System)))
+		return e.fail(ctx, job, s, connector.Permanent(fmt.Errorf("system %q is not configured on this engine", s.Action.System)), nil)
 	}
 	sctx, cancel := context.WithTimeout(ctx, e.tune.StepTimeout)
 	defer cancel()
 
-	// A step already applied by an attempt that crashed before verifying is only verified:
-	// re-applying is safe (actions are idempotent) but needless.
-	if s.AppliedAt == nil {
-		if err := e.update(ctx, &s, func(s *store.Step) { s.Attempts++ }); err != nil {
-			return err
-		}
-		if err := conn.Apply(sctx, s.Action); err != nil {
-			return e.fail(ctx, job, s, err)
-		}
-		applied := e.now()
-		err := e.store.InTx(ctx, func(tx store.Tx) error {
-			s.AppliedAt, s.State, s.LastError = ptr(applied), store.StepApplied, ""
-			if err := tx.UpdateStep(ctx, &s); err != nil {
-				return err
-			}
-			return e.record(ctx, tx, s.CaseID, audit.KindApply, "engine", fmt.Sprintf("applied %s: %s", s.Action.Key(), s.Action.Detail), s.Action)
-		})
-		if err != nil {
-			return fmt.Errorf("step %d: record apply: %w", s.ID, err)
-		}
+	if err := conn.Apply(sctx, s.Action); err != nil {
+		return e.fail(ctx, job, s, err, nil)
 	}
-
+	s.AppliedAt = ptr(e.now())
 	ev, err := e.verify(sctx, conn, s.Action)
 	if err != nil {
-		// The next attempt re-applies before verifying again, in case the change was undone.
-		s.AppliedAt = nil
-		return e.fail(ctx, job, s, err, withEvidence(ev))
+		return e.fail(ctx, job, s, err, &ev)
 	}
 	return e.store.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.LockCase(ctx, s.CaseID); err != nil {
@@ -95,14 +78,31 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
 		if err := tx.UpdateStep(ctx, &s); err != nil {
 			return err
 		}
+		if err := e.recordApply(ctx, tx, s); err != nil {
+			return err
+		}
 		if err := e.record(ctx, tx, s.CaseID, audit.KindVerify, "engine", fmt.Sprintf("verified %s: %s", s.Action.Key(), ev.Observed), ev); err != nil {
 			return err
 		}
-		if err := e.releaseDependents(ctx, tx, cur); err != nil {
+		steps, err := tx.ListSteps(ctx, s.CaseID)
+		if err != nil {
 			return err
 		}
-		return e.settle(ctx, tx, &cur)
+		if err := e.releaseDependents(ctx, tx, cur, steps); err != nil {
+			return err
+		}
+		return e.settle(ctx, tx, &cur, steps)
 	})
+}
+
+// recordApply audits a successful apply, with the time it happened.
+func (e *Engine) recordApply(ctx context.Context, tx store.Tx, s store.Step) error {
+	data := struct {
+		Action    connector.Action `json:"action"`
+		AppliedAt time.Time        `json:"applied_at"`
+		Attempt   int              `json:"attempt"`
+	}{s.Action, *s.AppliedAt, s.Attempts}
+	return e.record(ctx, tx, s.CaseID, audit.KindApply, "engine", fmt.Sprintf("applied %s: %s", s.Action.Key(), s.Action.Detail), data)
 }
 
 // verify reads the system back until it shows the change or the reads run out.
@@ -137,54 +137,42 @@ func (e *Engine) verify(ctx context.Context, conn connector.Connector, a connect
 }
 
 // releaseDependents enqueues every pending step of the case whose dependencies are all
-// verified. The caller holds the case lock, so two steps finishing at once cannot both miss
-// (or both enqueue) a dependent.
-func (e *Engine) releaseDependents(ctx context.Context, tx store.Tx, c store.Case) error {
-	steps, err := tx.ListSteps(ctx, c.ID)
-	if err != nil {
-		return err
-	}
+// verified, updating steps (the case's steps as stored in this transaction) to match. The
+// caller holds the case lock, so two steps finishing at once cannot both miss (or both
+// enqueue) a dependent.
+func (e *Engine) releaseDependents(ctx context.Context, tx store.Tx, c store.Case, steps []store.Step) error {
 	verified := map[int64]bool{}
 	for _, s := range steps {
 		if s.State == store.StepVerified {
 			verified[s.ID] = true
 		}
 	}
+	var ready []*store.Step
 	for i := range steps {
 		s := &steps[i]
 		if s.State != store.StepPending {
 			continue
 		}
-		ready := true
+		waiting := false
 		for _, d := range s.DependsOn {
 			if !verified[d] {
-				ready = false
+				waiting = true
 				break
 			}
 		}
-		if ready {
-			if err := e.enqueueStep(ctx, tx, c, s); err != nil {
-				return err
-			}
+		if !waiting {
+			ready = append(ready, s)
 		}
 	}
-	return nil
-}
-
-type failOpt func(*store.Step)
-
-func withEvidence(ev connector.Evidence) failOpt {
-	return func(s *store.Step) {
-		if !ev.CheckedAt.IsZero() {
-			s.Evidence = &ev
-		}
-	}
+	return e.enqueueSteps(ctx, tx, c, ready)
 }
 
 // fail records a failed attempt and tells River what to do next: a permanent error stops the
 // step for a human; a rate limit snoozes without counting; anything else retries with backoff
-// until the attempts run out.
-func (e *Engine) fail(ctx context.Context, job *river.Job[stepArgs], s store.Step, cause error, opts ...failOpt) error {
+// until the attempts run out. verified is non-nil when the attempt applied the action and its
+// read-back failed or still showed the access; the apply is recorded and the read kept as
+// evidence.
+func (e *Engine) fail(ctx context.Context, job *river.Job[stepArgs], s store.Step, cause error, verified *connector.Evidence) error {
 	msg := e.redact(cause.Error())
 	permanent := connector.IsPermanent(cause) || job.Attempt >= job.MaxAttempts
 	wait, paced := connector.RetryDelay(cause)
@@ -197,8 +185,8 @@ func (e *Engine) fail(ctx context.Context, job *river.Job[stepArgs], s store.Ste
 			return err
 		}
 		s.LastError = msg
-		for _, o := range opts {
-			o(&s)
+		if verified != nil && !verified.CheckedAt.IsZero() {
+			s.Evidence = verified
 		}
 		kind := audit.KindRetry
 		text := fmt.Sprintf("%s failed (attempt %d of %d), will retry: %s", s.Action.Key(), job.Attempt, job.MaxAttempts, msg)
@@ -211,10 +199,15 @@ func (e *Engine) fail(ctx context.Context, job *river.Job[stepArgs], s store.Ste
 		if err := tx.UpdateStep(ctx, &s); err != nil {
 			return err
 		}
+		if verified != nil {
+			if err := e.recordApply(ctx, tx, s); err != nil {
+				return err
+			}
+		}
 		if err := e.record(ctx, tx, s.CaseID, kind, "engine", text, map[string]any{"action": s.Action, "attempt": job.Attempt, "error": msg}); err != nil {
 			return err
 		}
-		return e.settle(ctx, tx, &c)
+		return e.settle(ctx, tx, &c, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("step %d: record failure (%s): %w", s.ID, msg, err)
@@ -228,15 +221,4 @@ func (e *Engine) fail(ctx context.Context, job *river.Job[stepArgs], s store.Ste
 	default:
 		return errors.New(msg)
 	}
-}
-
-// update changes a step in its own transaction.
-func (e *Engine) update(ctx context.Context, s *store.Step, change func(*store.Step)) error {
-	return e.store.InTx(ctx, func(tx store.Tx) error {
-		change(s)
-		if err := tx.UpdateStep(ctx, s); err != nil {
-			return fmt.Errorf("step %d: %w", s.ID, err)
-		}
-		return nil
-	})
 }

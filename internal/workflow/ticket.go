@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -31,6 +33,9 @@ type transition struct {
 
 type ticketArgs struct {
 	CaseID int64 `json:"case_id"`
+	// FollowUp marks the job queued for updates that arrived while another delivery job for
+	// the case was already running (and may have finished reading the outbox).
+	FollowUp bool `json:"follow_up,omitempty"`
 }
 
 func (ticketArgs) Kind() string { return "offboard_ticket" }
@@ -56,13 +61,60 @@ func (e *Engine) queueTicket(ctx context.Context, tx store.Tx, c *store.Case, ki
 	if err := tx.AddTicketUpdate(ctx, u); err != nil {
 		return fmt.Errorf("engine: queue ticket %s for case %d: %w", kind, c.ID, err)
 	}
-	_, _, err = e.q.insertTx(ctx, tx, ticketArgs{CaseID: c.ID}, &river.InsertOpts{Queue: QueueTicket, UniqueOpts: uniqueWhileQueued, MaxAttempts: 1000})
+	return e.queueDelivery(ctx, tx, c.ID)
+}
+
+// queueDelivery makes sure a job will deliver the case's outbox. A delivery job that is
+// already running may have read the outbox before this transaction commits, so then a
+// follow-up job is queued shortly after it; per case, deliveries on one replica never
+// overlap (ticketWorker.lock).
+func (e *Engine) queueDelivery(ctx context.Context, tx store.Tx, caseID int64) error {
+	opts := &river.InsertOpts{Queue: QueueTicket, UniqueOpts: uniqueWhileQueued, MaxAttempts: 1000}
+	_, state, err := e.q.insertTx(ctx, tx, ticketArgs{CaseID: caseID}, opts)
+	if err != nil || state != rivertype.JobStateRunning {
+		return err
+	}
+	opts.ScheduledAt = e.now().Add(200 * time.Millisecond)
+	_, _, err = e.q.insertTx(ctx, tx, ticketArgs{CaseID: caseID, FollowUp: true}, opts)
 	return err
 }
 
 type ticketWorker struct {
 	river.WorkerDefaults[ticketArgs]
 	e *Engine
+
+	mu    sync.Mutex
+	cases map[int64]*caseLock
+}
+
+type caseLock struct {
+	sync.Mutex
+	users int
+}
+
+// lock serialises deliveries for one case within this process, so a follow-up job and the job
+// it follows never deliver the same update twice. The returned func unlocks.
+func (w *ticketWorker) lock(caseID int64) func() {
+	w.mu.Lock()
+	if w.cases == nil {
+		w.cases = map[int64]*caseLock{}
+	}
+	l, ok := w.cases[caseID]
+	if !ok {
+		l = &caseLock{}
+		w.cases[caseID] = l
+	}
+	l.users++
+	w.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		w.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(w.cases, caseID)
+		}
+		w.mu.Unlock()
+	}
 }
 
 // Work delivers a case's pending ticket updates in order. A transient failure stops here and
@@ -70,6 +122,7 @@ type ticketWorker struct {
 // is recorded and skipped so it cannot block the rest.
 func (w *ticketWorker) Work(ctx context.Context, job *river.Job[ticketArgs]) error {
 	e := w.e
+	defer w.lock(job.Args.CaseID)()
 	for {
 		var c store.Case
 		var pending []store.TicketUpdate
@@ -204,7 +257,7 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[sweepArgs]) error {
 			return err
 		}
 		for _, id := range ids {
-			if _, _, err := e.q.insertTx(ctx, tx, ticketArgs{CaseID: id}, &river.InsertOpts{Queue: QueueTicket, UniqueOpts: uniqueWhileQueued, MaxAttempts: 1000}); err != nil {
+			if err := e.queueDelivery(ctx, tx, id); err != nil {
 				return err
 			}
 		}

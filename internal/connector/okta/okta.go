@@ -49,10 +49,14 @@ type Config struct {
 	Token string
 	// HTTP is the transport; nil means a client with a 30 s timeout.
 	HTTP *http.Client
-	// Concurrency caps this connector's requests in flight (default 16). Okta allows 75
-	// concurrent API requests per org, shared with every other integration.
+	// Concurrency caps this connector's requests in flight (default 24: a plan of a few
+	// dozen removals goes out in two rounds while leaving most of the org's share free).
+	// Okta allows 75 concurrent API requests per org, shared with every other integration.
 	Concurrency int
 }
+
+// DefaultConcurrency is the requests in flight when Config.Concurrency is 0.
+const DefaultConcurrency = 32
 
 // Connector offboards people from one Okta org. It is safe for concurrent use: the engine
 // applies and verifies independent actions in parallel.
@@ -68,6 +72,9 @@ type Connector struct {
 
 // New returns a connector for the org cfg describes.
 func New(cfg Config) *Connector {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
 	token := cfg.Token
 	client := &connector.Client{
 		System:  System,

@@ -18,10 +18,14 @@ const (
 	typeBuiltIn   = "BUILT_IN"
 )
 
-// Plan reads the person's Okta account and lists what to remove, in the order it can be
-// removed (apis.md §1.6): sessions and tokens first, then grants, factors (while the account
-// is still active: Okta refuses factor removal after deactivation), admin roles and group
-// memberships, and deactivation last. It never changes anything.
+// Plan reads the person's Okta account and lists what to remove (apis.md §1.6): sessions and
+// tokens, grants, factors, admin roles and group memberships, and deactivation last. The one
+// ordering that matters is declared as a dependency: deactivation waits until everything else
+// is verified, because Okta refuses factor removal afterwards and because it is the step that
+// makes the rest irreversible for the person. Everything else depends on nothing and is
+// removed at the same moment as the sessions, so access goes as soon as possible; a factor a
+// live session might enrol in that instant cannot be used once the account is deactivated,
+// and deactivation is only verified after it. It never changes anything.
 func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Plan, error) {
 	plan := connector.Plan{System: System, Actions: []connector.Action{}}
 	u, tried, err := c.findUser(ctx, p)
@@ -69,10 +73,6 @@ type planBuilder struct {
 	name string // the login, for sentences
 }
 
-// afterSessions is the dependency of every removal: sessions and tokens go first, so the
-// person cannot act while the rest is taken away.
-var afterSessions = []string{KindRevokeSessions}
-
 func (b *planBuilder) add(kind, target, detail string, params map[string]string, after []string, before any) {
 	if params == nil {
 		params = map[string]string{}
@@ -108,9 +108,14 @@ func (b *planBuilder) sessions(clients []oktaClient) {
 	if b.user.deactivated() {
 		return
 	}
+	ids := make([]string, len(clients))
+	for i, cl := range clients {
+		ids[i] = cl.ClientID
+	}
+	// The client IDs let verification read their tokens in the same round as the client list.
 	b.add(KindRevokeSessions, b.user.ID,
 		fmt.Sprintf("Revoke every Okta session and OAuth/OIDC token of %s", b.name),
-		nil, nil, map[string]any{"oauth_clients": clients, "browser_sessions": "not listable through the Okta API"})
+		map[string]string{"clients": strings.Join(ids, ",")}, nil, map[string]any{"oauth_clients": clients, "browser_sessions": "not listable through the Okta API"})
 	b.plan.Notes = append(b.plan.Notes, "Okta has no API that lists a user's browser sessions: revoke_sessions ends them and deactivation blocks new ones, but their absence cannot be read back; verification reads the OAuth refresh tokens instead.")
 }
 
@@ -130,7 +135,7 @@ func (b *planBuilder) grants(grants []oktaGrant) {
 	scopes = slices.Compact(scopes)
 	b.add(KindRevokeGrants, b.user.ID,
 		fmt.Sprintf("Revoke %d OAuth consent grant(s) of %s (scopes %s)", len(grants), b.name, strings.Join(scopes, ", ")),
-		map[string]string{"grants": fmt.Sprint(len(grants))}, afterSessions, grants)
+		map[string]string{"grants": fmt.Sprint(len(grants))}, nil, grants)
 }
 
 func (b *planBuilder) factors(factors []oktaFactor) {
@@ -141,7 +146,7 @@ func (b *planBuilder) factors(factors []oktaFactor) {
 			continue
 		}
 		b.add(KindRemoveFactor, f.ID, fmt.Sprintf("Unenroll %s of %s", desc, b.name),
-			map[string]string{"factor_type": f.FactorType, "provider": f.Provider}, afterSessions, f)
+			map[string]string{"factor_type": f.FactorType, "provider": f.Provider}, nil, f)
 	}
 }
 
@@ -157,7 +162,7 @@ func (b *planBuilder) roles(roles []oktaRole) {
 			continue
 		}
 		b.add(KindRemoveRole, r.ID, fmt.Sprintf("Remove %s from %s", desc, b.name),
-			map[string]string{"role_type": r.Type, "role_label": label}, afterSessions, r)
+			map[string]string{"role_type": r.Type, "role_label": label}, nil, r)
 	}
 }
 
@@ -213,7 +218,7 @@ func (b *planBuilder) oktaGroup(g oktaGroup, desc string, rules []oktaRule) {
 		b.plan.Notes = append(b.plan.Notes, fmt.Sprintf("Group %s is assigned by group rule %q (%s): removing %s adds them to the rule's exclusions, which stay after offboarding; clear the exclusion if they are rehired.",
 			g.Profile.Name, params["rule_name"], params["rule_id"], b.name))
 	}
-	b.add(KindRemoveGroup, g.ID, detail, params, afterSessions, map[string]any{"id": g.ID, "name": g.Profile.Name, "type": g.Type, "rules": nonNil(ids)})
+	b.add(KindRemoveGroup, g.ID, detail, params, nil, map[string]any{"id": g.ID, "name": g.Profile.Name, "type": g.Type, "rules": nonNil(ids)})
 }
 
 // deactivate plans deactivation (never deletion) unless it is done. A deactivation in progress

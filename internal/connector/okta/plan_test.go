@@ -51,12 +51,14 @@ func TestPlanListsEveryAccessInSafeOrder(t *testing.T) {
 	if p.System != "okta" || p.NotFound || !strings.Contains(p.Account, janeID) || !strings.Contains(p.Account, "ACTIVE") {
 		t.Errorf("plan header: system %q, not found %v, account %q", p.System, p.NotFound, p.Account)
 	}
+	// Everything goes at once except deactivation, which waits for everything (Okta refuses
+	// factor removal after it).
 	after := map[string][]string{
 		"revoke_sessions": nil,
-		"revoke_grants":   {"revoke_sessions"},
-		"remove_factor":   {"revoke_sessions"},
-		"remove_role":     {"revoke_sessions"},
-		"remove_group":    {"revoke_sessions"},
+		"revoke_grants":   nil,
+		"remove_factor":   nil,
+		"remove_role":     nil,
+		"remove_group":    nil,
 		"deactivate":      {"revoke_sessions", "revoke_grants", "remove_factor", "remove_role", "remove_group"},
 	}
 	for _, a := range p.Actions {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -33,7 +34,7 @@ func (c *Connector) Verify(ctx context.Context, a connector.Action) (connector.E
 	var ev connector.Evidence
 	switch a.Kind {
 	case KindRevokeSessions:
-		ev, err = c.verifySessions(ctx, uid, who)
+		ev, err = c.verifySessions(ctx, uid, who, a.Param("clients"))
 	case KindRevokeGrants:
 		ev, err = c.verifyGrants(ctx, uid, who)
 	case KindRemoveFactor:
@@ -81,34 +82,65 @@ type clientTokens struct {
 
 // verifySessions reads the refresh tokens each of the user's OAuth clients holds. Okta has no
 // API listing browser sessions, so those cannot be read back; Observed says so.
-func (c *Connector) verifySessions(ctx context.Context, uid, who string) (connector.Evidence, error) {
-	clients, err := list[oktaClient](ctx, c.client, userPath(uid, "clients"), nil)
-	if notFound(err) {
-		return c.gone(uid, who, "sessions or tokens"), nil
+func (c *Connector) verifySessions(ctx context.Context, uid, who, planned string) (connector.Evidence, error) {
+	// The clients known from the plan are read in the same round as the client list; only a
+	// client that appeared since costs a second round.
+	var known []string
+	if planned != "" {
+		known = strings.Split(planned, ",")
 	}
-	if err != nil {
-		return connector.Evidence{}, err
+	tokens := map[string][]string{}
+	var mu sync.Mutex
+	readTokens := func(ctx context.Context, clientID string) error {
+		toks, err := list[oktaToken](ctx, c.client, userPath(uid, "clients", segment(clientID), "tokens"), limit200())
+		if err != nil && !notFound(err) {
+			return err
+		}
+		live := []string{}
+		for _, t := range toks {
+			if active(t.Status) {
+				live = append(live, t.ID)
+			}
+		}
+		mu.Lock()
+		tokens[clientID] = live
+		mu.Unlock()
+		return nil
 	}
-	found := make([]clientTokens, len(clients))
+	var clients []oktaClient
+	var gone bool
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for i, cl := range clients {
-		g.Go(func() error {
-			toks, err := list[oktaToken](gctx, c.client, userPath(uid, "clients", segment(cl.ClientID), "tokens"), limit200())
-			if err != nil && !notFound(err) {
-				return err
-			}
-			found[i] = clientTokens{ClientID: cl.ClientID, ClientName: cl.ClientName, RefreshTokens: []string{}}
-			for _, t := range toks {
-				if active(t.Status) {
-					found[i].RefreshTokens = append(found[i].RefreshTokens, t.ID)
-				}
-			}
-			return nil
-		})
+	g.SetLimit(8)
+	g.Go(func() error {
+		var err error
+		clients, err = list[oktaClient](gctx, c.client, userPath(uid, "clients"), nil)
+		if notFound(err) {
+			gone, err = true, nil
+		}
+		return err
+	})
+	for _, id := range known {
+		g.Go(func() error { return readTokens(gctx, id) })
 	}
 	if err := g.Wait(); err != nil {
 		return connector.Evidence{}, err
+	}
+	if gone {
+		return c.gone(uid, who, "sessions or tokens"), nil
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, cl := range clients {
+		if _, read := tokens[cl.ClientID]; !read {
+			g.Go(func() error { return readTokens(gctx, cl.ClientID) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return connector.Evidence{}, err
+	}
+	found := make([]clientTokens, len(clients))
+	for i, cl := range clients {
+		found[i] = clientTokens{ClientID: cl.ClientID, ClientName: cl.ClientName, RefreshTokens: tokens[cl.ClientID]}
 	}
 	var left []string
 	for _, f := range found {
