@@ -96,12 +96,12 @@ func runDemo(ctx context.Context, e *env, once bool) error {
 	if err != nil {
 		return err
 	}
-	v, err := follow(ctx, a.Engine, id, newProgress(out))
-	if err != nil {
+	if _, err := follow(ctx, a.Engine, id, newProgress(out)); err != nil {
 		return err
 	}
 	flushTicket(ctx, a.Engine, id, out)
-	if v, err = a.Engine.Case(ctx, id); err != nil {
+	v, err := a.Engine.Case(ctx, id)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out)

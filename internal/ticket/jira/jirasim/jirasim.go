@@ -6,7 +6,7 @@ package jirasim
 
 import (
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -187,7 +187,8 @@ func decode(r *http.Request, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("Unexpected character in the request body: %v", err)
+		// Jira's own wording, capitalised as it sends it to clients.
+		return errors.New("Unexpected character in the request body: " + err.Error())
 	}
 	return nil
 }
