@@ -48,11 +48,16 @@ type env struct {
 	isTerminal func() bool
 }
 
-// Main runs the command line and returns the process exit code.
+// Main runs the command line and returns the process exit code. SIGINT and SIGTERM cancel
+// the command's context, which every command honours (serve shuts down gracefully).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: stdinIsTerminal}
+	return run(ctx, args, &env{stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: stdinIsTerminal})
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)

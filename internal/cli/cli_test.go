@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/offboard-dev/offboard/internal/simenv"
+	"github.com/offboard-dev/offboard/internal/store"
+	"github.com/offboard-dev/offboard/internal/workflow"
+)
+
+// company is a running simulated company and a configuration pointing at it, with an SQLite
+// store of its own.
+type company struct {
+	env    *simenv.Env
+	info   simenv.Info
+	config string
+	db     string
+}
+
+func newCompany(t *testing.T) *company {
+	t.Helper()
+	env := simenv.New(simenv.Options{})
+	srv := httptest.NewServer(env.Handler())
+	t.Cleanup(srv.Close)
+	info := env.Info(srv.URL)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "offboard.db")
+	cfg := strings.Replace(info.Config, "store: sqlite://offboard.db", "store: sqlite://"+db, 1)
+	path := filepath.Join(dir, "offboard.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &company{env: env, info: info, config: path, db: db}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// syncBuffer is a bytes.Buffer safe for the engine's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errs syncBuffer
+	code := run(ctx, args, &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errs, isTerminal: func() bool { return false }})
+	return result{code: code, stdout: out.String(), stderr: errs.String()}
+}
+
+const dana = "dana.whitfield@acme.example"
+
+func TestRunOffboardsAPersonAndExitsZeroWhenEverythingIsVerified(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	r := runCLI(t, "", "run", "--config", co.config, "--email", dana, "--yes", "--output", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	var v workflow.CaseView
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("--output json is not the case: %v\n%s", err, r.stdout)
+	}
+	if v.State != store.CaseCompleted || len(v.Steps) == 0 {
+		t.Fatalf("case %s with %d steps", v.State, len(v.Steps))
+	}
+	for _, s := range v.Steps {
+		if s.Evidence == nil || !s.Evidence.Verified || s.VerifiedAt == nil {
+			t.Errorf("step %s has no verified evidence", s.Action.Key())
+		}
+	}
+	// The simulator's own read-back: nothing left but what only deactivation ends.
+	id := co.env.OktaID(simenv.DemoLeaver)
+	if st := co.env.Okta.UserStatus(id); st != "DEPROVISIONED" {
+		t.Errorf("okta status %s", st)
+	}
+	for _, g := range co.env.Okta.GroupsOf(id) {
+		if g.Type == "OKTA_GROUP" {
+			t.Errorf("still in okta group %s", g.Name)
+		}
+	}
+	if n := len(co.env.Okta.FactorsOf(id)) + len(co.env.Okta.RolesOf(id)) + len(co.env.Okta.GrantsOf(id)); n != 0 {
+		t.Errorf("%d factors, roles or grants left", n)
+	}
+	is, ok := co.env.Jira.Issue(v.TicketKey)
+	if !ok || is.Status != "Done" || len(is.Attachments) != 1 {
+		t.Fatalf("ticket %q: %+v", v.TicketKey, is)
+	}
+	if !strings.Contains(r.stderr, "✓ okta") {
+		t.Errorf("no progress shown on stderr:\n%s", r.stderr)
+	}
+
+	// The audit chain verifies, and an edited record is found.
+	if r := runCLI(t, "", "audit", "verify", "--config", co.config); r.code != ExitOK || !strings.Contains(r.stdout, "intact") {
+		t.Fatalf("audit verify: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	db, err := sql.Open("sqlite", co.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE audit_records SET message = 'nothing happened' WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", "audit", "verify", "--config", co.config); r.code != ExitError || !strings.Contains(r.stdout, "record 3") {
+		t.Fatalf("tampered audit: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, "", "status", "--config", co.config, "1"); r.code != ExitOK || !strings.Contains(r.stdout, "completed") {
+		t.Fatalf("status: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestRunExitsThreeWhenTheCaseIsLeftPartial(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	// Okta refuses one group removal: a permanent failure a human must look at.
+	co.env.Okta.Faults.Only(func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "00gengineering000001")
+	})
+	co.env.Okta.Faults.FailNext(1000, http.StatusForbidden)
+	r := runCLI(t, "", "run", "--config", co.config, "--email", dana, "--yes")
+	if r.code != ExitPartial {
+		t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "What a human must do") {
+		t.Errorf("the output does not say what a human must do:\n%s", r.stdout)
+	}
+	id := co.env.OktaID(simenv.DemoLeaver)
+	if co.env.Okta.UserStatus(id) == "DEPROVISIONED" {
+		t.Error("deactivated although a step it waits for failed")
+	}
+	issues := co.env.Jira.Issues()
+	if len(issues) != 1 || issues[0].Status == "Done" || !strings.Contains(strings.Join(issues[0].Labels, ","), "offboarding-partial") {
+		t.Fatalf("ticket of a partial case: %+v", issues)
+	}
+}
+
+func TestRunRefusesWithoutConfirmationOrValidInput(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("connectors:\n  okta:\n    base_url: notaurl\n    tokn: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no --yes without a terminal", []string{"run", "--config", co.config, "--email", dana}, ExitUsage, "without --yes"},
+		{"nobody named", []string{"run", "--config", co.config, "--yes"}, ExitUsage, "--email or --worker-id"},
+		{"no config", []string{"plan", "--email", dana}, ExitUsage, "--config is required"},
+		{"every config problem at once", []string{"plan", "--config", bad, "--email", dana}, ExitUsage, "tokn"},
+		{"bad output", []string{"plan", "--config", co.config, "--email", dana, "--output", "xml"}, ExitUsage, "text or json"},
+		{"unknown flag", []string{"plan", "--config", co.config, "--mail", dana}, ExitUsage, "unknown flag"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, "", tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d stderr %q; want %d with %q", r.code, r.stderr, tc.code, tc.want)
+			}
+		})
+	}
+	if r := runCLI(t, "", "plan", "--config", bad, "--email", dana); !strings.Contains(r.stderr, "base_url") {
+		t.Errorf("only some problems reported: %s", r.stderr)
+	}
+	if n := co.env.Okta.Recorder.Count(http.MethodDelete, "", ""); n != 0 {
+		t.Fatalf("a refused run changed something: %d deletes", n)
+	}
+}
+
+func TestPlanReadsOnlyAndShowsWhatIsKept(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	// A worker ID is looked up in the Workday termination report.
+	co.env.Terminate(simenv.DemoLeaver, time.Now())
+	r := runCLI(t, "", "plan", "--config", co.config, "--worker-id", simenv.DemoLeaver)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Deactivate Okta user", "keep:", "Everyone", "Nothing has been changed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, c := range co.env.Okta.Recorder.Calls() {
+		if c.Method != http.MethodGet {
+			t.Errorf("plan changed something: %s %s", c.Method, c.Path)
+		}
+	}
+	r = runCLI(t, "", "plan", "--config", co.config, "--email", "nobody@acme.example", "--output", "json")
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"not_found": true`) {
+		t.Fatalf("unknown person: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestNoSecretLeavesOffboard runs a whole case with known credentials and looks for them in
+// everything offboard wrote: its output and logs, the audit log, the stored case, and the
+// ticket with its evidence.
+func TestNoSecretLeavesOffboard(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	r := runCLI(t, "", "run", "--config", co.config, "--email", dana, "--yes", "--output", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	status := runCLI(t, "", "status", "--config", co.config, "1", "--output", "json")
+	var everything strings.Builder
+	everything.WriteString(r.stdout + r.stderr + status.stdout + status.stderr)
+	db, err := sql.Open("sqlite", co.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{"SELECT message || coalesce(data, '') FROM audit_records", "SELECT payload FROM ticket_updates", "SELECT person || coalesce(plans, '') FROM cases", "SELECT action || coalesce(evidence, '') || coalesce(last_error, '') FROM steps"} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			everything.WriteString(s)
+		}
+		rows.Close()
+	}
+	for _, is := range co.env.Jira.Issues() {
+		everything.WriteString(is.Summary + is.Description + strings.Join(is.Comments, ""))
+		for _, a := range is.Attachments {
+			everything.Write(a.Data)
+		}
+	}
+	text := everything.String()
+	if !strings.Contains(text, dana) || !strings.Contains(text, "verified") {
+		t.Fatal("the collected text is not what offboard wrote")
+	}
+	for name, secret := range map[string]string{
+		"okta token": simenv.OktaToken, "jira token": simenv.JiraToken,
+		"workday password": simenv.WorkdayPassword, "webhook secret": simenv.WebhookSecret,
+	} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the %s appears in offboard's output, logs, audit, store or ticket", name)
+		}
+	}
+}
+
+func TestSimPrintsItsCompanyAsOneJSONLine(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"sim", "--addr", "127.0.0.1:0", "--output", "json"}, &env{stdin: strings.NewReader(""), stdout: out, stderr: &syncBuffer{}, isTerminal: func() bool { return false }})
+	}()
+	var line string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s := out.String(); strings.Contains(s, "\n") {
+			line = s[:strings.Index(s, "\n")]
+			break
+		}
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Fatalf("sim exited %d", code)
+	}
+	var info simenv.Info
+	if err := json.Unmarshal([]byte(line), &info); err != nil {
+		t.Fatalf("first line is not JSON: %v: %q", err, line)
+	}
+	if len(info.People) < 3 || info.People[0].Identities["okta"] == "" || info.BaseURLs["okta"] == "" || info.Credentials["okta_token"] == "" {
+		t.Fatalf("sim info: %+v", info)
+	}
+	resp, err := http.Get(info.BaseURLs["okta"] + "/api/v1/users/me")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("the simulators still answer after the command stopped")
+	}
+	if r := runCLI(t, "", "sim", "--addr", "10.0.0.1:80"); r.code != ExitUsage {
+		t.Fatalf("a non-loopback address: exit %d", r.code)
+	}
+}
