@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/offboard-dev/offboard/internal/hr"
 	"github.com/offboard-dev/offboard/internal/simenv"
 	"github.com/offboard-dev/offboard/internal/store"
 	"github.com/offboard-dev/offboard/internal/workflow"
@@ -311,5 +313,81 @@ func TestSimPrintsItsCompanyAsOneJSONLine(t *testing.T) {
 	}
 	if r := runCLI(t, "", "sim", "--addr", "10.0.0.1:80"); r.code != ExitUsage {
 		t.Fatalf("a non-loopback address: exit %d", r.code)
+	}
+}
+
+// TestServeTakesASignedTerminationAndShutsDownGracefully runs the daemon: a signed HR webhook
+// opens a case, the API shows it verified, and cancelling (what SIGTERM does) stops it cleanly.
+func TestServeTakesASignedTerminationAndShutsDownGracefully(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	cfg, err := os.ReadFile(co.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte("listen: 127.0.0.1:8080"), []byte("listen: 127.0.0.1:0"), 1)
+	if err := os.WriteFile(co.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", co.config}, &env{stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: logs, isTerminal: func() bool { return false }})
+	}()
+	addr := ""
+	for deadline := time.Now().Add(30 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "offboard serving" {
+				addr = rec.Addr
+			}
+		}
+	}
+	if addr == "" {
+		t.Fatalf("serve did not start:\n%s", logs.String())
+	}
+	body := []byte(fmt.Sprintf(`{"event_id":"hr-1","type":"termination","worker_id":"W1004","email":"lee.park@acme.example","name":"Lee Park","effective_at":%q,"reason":"contract ended"}`, time.Now().UTC().Format(time.RFC3339)))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/hr/events", bytes.NewReader(body))
+	req.Header.Set("Offboard-Signature", hr.Sign([]byte(simenv.WebhookSecret), time.Now(), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("signed webhook: %d", resp.StatusCode)
+	}
+	unsigned, _ := http.Post("http://"+addr+"/v1/hr/events", "application/json", bytes.NewReader(body))
+	if unsigned.Body.Close(); unsigned.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsigned webhook: %d", unsigned.StatusCode)
+	}
+	var v workflow.CaseView
+	for deadline := time.Now().Add(60 * time.Second); v.State != store.CaseCompleted; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("case not completed: %+v\n%s", v, logs.String())
+		}
+		resp, err := http.Get("http://" + addr + "/v1/cases/1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		resp.Body.Close()
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not stop after its context was cancelled")
+	}
+	if !strings.Contains(logs.String(), "shutting down") {
+		t.Errorf("no graceful shutdown in the log:\n%s", logs.String())
 	}
 }
