@@ -70,6 +70,13 @@ and 'offboard serve' keeps retrying it); 2 for usage or configuration errors; 1 
 			if err := a.Engine.Start(ctx); err != nil {
 				return err
 			}
+			defer func() {
+				// Let jobs in flight finish; what remains (retries of a partial case) waits in the
+				// store for the next `offboard serve`.
+				stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				_ = a.Engine.Stop(stop)
+			}()
 			ev := hr.Event{
 				ID:     fmt.Sprintf("cli:%s:%s", firstNonEmpty(person.WorkerID, person.Email), time.Now().UTC().Format(time.RFC3339Nano)),
 				Source: "cli", Actor: "cli:" + currentUser(), Type: hr.Termination,

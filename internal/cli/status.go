@@ -25,12 +25,8 @@ func newStatusCmd(e *env) *cobra.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			cfg, err := loadConfig(configPath)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, cfg)
+			st, err := openStore(ctx, configPath)
 			if err != nil {
 				return err
 			}
@@ -82,12 +78,8 @@ func newAuditCmd(e *env) *cobra.Command {
 		Short: "Check the audit hash chain: exit 0 if intact, 1 naming every broken record",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(configPath)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, cfg)
+			st, err := openStore(ctx, configPath)
 			if err != nil {
 				return err
 			}
@@ -109,6 +101,15 @@ func newAuditCmd(e *env) *cobra.Command {
 	verify.Flags().StringVar(&configPath, "config", "", "configuration file (required)")
 	audit.AddCommand(verify)
 	return audit
+}
+
+// openStore opens the store a configuration names, for commands that only read it.
+func openStore(ctx context.Context, configPath string) (store.Store, error) {
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	return app.OpenStore(ctx, cfg)
 }
 
 // verifyAudit streams the audit log page by page through the chain verifier. The head is read

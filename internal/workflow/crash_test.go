@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboard-dev/offboard/internal/audit"
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/connector/okta"
 	"github.com/offboard-dev/offboard/internal/connector/okta/oktasim"
@@ -210,21 +209,5 @@ func TestEngineResumesAfterAProcessKill(t *testing.T) {
 	if len(removed) != crashGroups {
 		t.Errorf("want %d distinct group removals, got %d", crashGroups, len(removed))
 	}
-	var recs []audit.Record
-	var headSeq int64
-	var headHash string
-	err = st.InTx(context.Background(), func(tx store.Tx) error {
-		var err error
-		if recs, err = tx.ListAudit(context.Background(), 0, 0); err != nil {
-			return err
-		}
-		headSeq, headHash, err = tx.AuditHead(context.Background())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := audit.Verify(recs, headSeq, headHash); len(p) > 0 {
-		t.Fatalf("audit chain broken across the crash: %v", p)
-	}
+	verifiedChain(t, st)
 }

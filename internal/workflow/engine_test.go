@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboard-dev/offboard/internal/audit"
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/hr"
 	"github.com/offboard-dev/offboard/internal/store"
@@ -301,23 +300,7 @@ func TestAuditChainRecordsTheWholeCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitCase(t, r.CaseID, store.CaseCompleted)
-	var recs []audit.Record
-	var headSeq int64
-	var headHash string
-	err = h.store.InTx(context.Background(), func(tx store.Tx) error {
-		var err error
-		if recs, err = tx.ListAudit(context.Background(), 0, 0); err != nil {
-			return err
-		}
-		headSeq, headHash, err = tx.AuditHead(context.Background())
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if problems := audit.Verify(recs, headSeq, headHash); len(problems) > 0 {
-		t.Fatalf("chain broken: %v", problems)
-	}
+	recs := verifiedChain(t, h.store)
 	var kinds []string
 	for _, r := range recs {
 		kinds = append(kinds, r.Kind)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboard-dev/offboard/internal/audit"
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/hr"
 	"github.com/offboard-dev/offboard/internal/store"
@@ -158,4 +159,28 @@ func describe(v workflow.CaseView) string {
 func termination(id, email string, at time.Time) hr.Event {
 	return hr.Event{ID: id, Source: "test", Actor: "test", Type: hr.Termination, WorkerID: "W-" + id, Email: email,
 		Name: "Test Person", EffectiveAt: at}
+}
+
+// verifiedChain reads the whole audit log, fails the test if its hash chain is broken, and
+// returns the records.
+func verifiedChain(t *testing.T, st store.Store) []audit.Record {
+	t.Helper()
+	var recs []audit.Record
+	var headSeq int64
+	var headHash string
+	err := st.InTx(context.Background(), func(tx store.Tx) error {
+		var err error
+		if recs, err = tx.ListAudit(context.Background(), 0, 0); err != nil {
+			return err
+		}
+		headSeq, headHash, err = tx.AuditHead(context.Background())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := audit.Verify(recs, headSeq, headHash); len(problems) > 0 {
+		t.Fatalf("audit chain broken: %v", problems)
+	}
+	return recs
 }
