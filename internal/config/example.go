@@ -79,8 +79,8 @@ hr:
 # The HTTP API and UI.
 server:
   listen: 127.0.0.1:8080      # default 127.0.0.1:8080
-  # Optional. When set, /v1/cases* require "Authorization: Bearer <token>". Set it whenever
-  # listen is reachable from other machines. At least 16 characters.
+  # When set, /v1/cases* require "Authorization: Bearer <token>". Required when listen is
+  # reachable from other machines (not a loopback address). At least 16 characters.
   api_token: ${OFFBOARD_API_TOKEN}
   # api_token_file: /run/secrets/offboard-api-token
 `

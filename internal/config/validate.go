@@ -72,8 +72,22 @@ func (d *decoder) validate(c *Config) {
 
 	if c.Server.Listen != "" {
 		d.checkListen("server.listen", c.Server.Listen)
+		// The API names who is being offboarded and opens cases; reachable from other
+		// machines, it must not be open to anyone who can connect.
+		if host, _, err := net.SplitHostPort(c.Server.Listen); err == nil && !loopback(host) && c.Server.APIToken.IsZero() {
+			d.invalid("server.api_token", "required when server.listen (%s) is reachable from other machines (set api_token or api_token_file, or listen on 127.0.0.1)", quote(c.Server.Listen))
+		}
 	}
 	d.checkChosenSecret("server.api_token", c.Server.APIToken)
+}
+
+// loopback reports whether a listen host only accepts connections from this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // applyDefaults fills what was omitted. It runs after validation, so the defaults themselves

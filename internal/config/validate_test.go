@@ -110,7 +110,7 @@ func TestMissingSecrets(t *testing.T) {
 
 	t.Run("optional secrets may be absent", func(t *testing.T) {
 		t.Parallel()
-		cfg, ps := parse(t, okta+"hr:\n  webhook:\n    secret: s-0123456789abcdef\nserver:\n  listen: :8080\n", nil)
+		cfg, ps := parse(t, okta+"hr:\n  webhook:\n    secret: s-0123456789abcdef\nserver:\n  listen: 127.0.0.1:8080\n", nil)
 		if ps != nil {
 			t.Fatal(ps)
 		}
@@ -207,7 +207,9 @@ func TestValidation(t *testing.T) {
 		{"api token too short", okta + "server:\n  api_token: short-token\n", &want{"server.api_token", "shorter than 16"}},
 		{"listen without port", okta + "server:\n  listen: 127.0.0.1\n", &want{"server.listen", "is not host:port"}},
 		{"listen with bad port", okta + "server:\n  listen: 127.0.0.1:99999\n", &want{"server.listen", "is not host:port"}},
-		{"listen on every interface", okta + "server:\n  listen: :8080\n", nil},
+		{"listen on every interface with a token", okta + "server:\n  listen: :8080\n  api_token: t-0123456789abcdef\n", nil},
+		{"listen on every interface without a token", okta + "server:\n  listen: :8080\n", &want{"server.api_token", "reachable from other machines"}},
+		{"listen on localhost without a token", okta + "server:\n  listen: localhost:8080\n", nil},
 		{"store sqlite absolute", "store: sqlite:///var/lib/offboard/offboard.db\n" + okta, nil},
 		{"store sqlite short form", "store: sqlite:offboard.db\n" + okta, nil},
 		{"store sqlite with options", "store: sqlite://offboard.db?_pragma=busy_timeout(5000)\n" + okta, nil},
