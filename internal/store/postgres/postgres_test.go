@@ -2,14 +2,12 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -171,40 +169,6 @@ func TestLockCaseWaits(t *testing.T) {
 	}
 	if err := <-secondDone; err != nil {
 		t.Fatalf("second transaction: %v", err)
-	}
-}
-
-// Raw is the pgx.Tx the store's own queries run in: the job engine's writes through it commit
-// and roll back with them.
-func TestRawSharesTheTransaction(t *testing.T) {
-	t.Parallel()
-	s := open(t, storetest.NewPostgresSchema(t, storetest.PostgresURL(t)))
-	ctx := context.Background()
-	errAbort := errors.New("abort")
-	err := s.InTx(ctx, func(tx store.Tx) error {
-		raw, ok := tx.Raw().(pgx.Tx)
-		if !ok {
-			t.Fatalf("Raw is %T, want pgx.Tx", tx.Raw())
-		}
-		if _, err := raw.Exec(ctx, `CREATE TABLE engine_probe (id INTEGER)`); err != nil {
-			return err
-		}
-		c := store.Case{State: store.CaseRunning}
-		if err := tx.CreateCase(ctx, &c); err != nil {
-			return err
-		}
-		var n int
-		if err := raw.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&n); err != nil || n != 1 {
-			t.Errorf("Raw does not see the store's uncommitted case: %d, %v", n, err)
-		}
-		return errAbort
-	})
-	if !errors.Is(err, errAbort) {
-		t.Fatalf("InTx: %v", err)
-	}
-	var exists bool
-	if err := s.Pool().QueryRow(ctx, `SELECT to_regclass('engine_probe') IS NOT NULL`).Scan(&exists); err != nil || exists {
-		t.Errorf("a write through Raw survived the rollback (%v, %v)", exists, err)
 	}
 }
 

@@ -2,8 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -100,41 +98,6 @@ func TestRefusesNewerSchema(t *testing.T) {
 	_, err := sqlite.Open(context.Background(), path)
 	if err == nil || !strings.Contains(err.Error(), "upgrade offboard") {
 		t.Fatalf("open of a newer schema: got %v, want a refusal asking to upgrade", err)
-	}
-}
-
-// Raw is the *sql.Tx the store's own queries run in: the job engine's writes through it
-// commit and roll back with them.
-func TestRawSharesTheTransaction(t *testing.T) {
-	t.Parallel()
-	s := open(t, filepath.Join(t.TempDir(), "offboard.db"))
-	ctx := context.Background()
-	errAbort := errors.New("abort")
-	err := s.InTx(ctx, func(tx store.Tx) error {
-		raw, ok := tx.Raw().(*sql.Tx)
-		if !ok {
-			t.Fatalf("Raw is %T, want *sql.Tx", tx.Raw())
-		}
-		if _, err := raw.ExecContext(ctx, `CREATE TABLE engine_probe (id INTEGER)`); err != nil {
-			return err
-		}
-		c := store.Case{State: store.CaseRunning}
-		if err := tx.CreateCase(ctx, &c); err != nil {
-			return err
-		}
-		var n int
-		if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM cases`).Scan(&n); err != nil || n != 1 {
-			t.Errorf("Raw does not see the store's uncommitted case: %d, %v", n, err)
-		}
-		return errAbort
-	})
-	if !errors.Is(err, errAbort) {
-		t.Fatalf("InTx: %v", err)
-	}
-	var name string
-	err = s.DB().QueryRowContext(ctx, `SELECT name FROM sqlite_master WHERE name = 'engine_probe'`).Scan(&name)
-	if !errors.Is(err, sql.ErrNoRows) {
-		t.Errorf("a write through Raw survived the rollback (%q, %v)", name, err)
 	}
 }
 
