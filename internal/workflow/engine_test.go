@@ -329,3 +329,34 @@ func hasAudit(t *testing.T, h *harness, caseID int64, kind string) bool {
 	}
 	return found
 }
+
+func TestCorrectedEffectiveTimeMovesAScheduledCase(t *testing.T) {
+	t.Parallel()
+	sys := newFakeSystem("fake")
+	sys.add("lu@example.com", "eng")
+	h := newHarness(t, harnessOpts{connectors: []connector.Connector{sys}})
+	first := termination("e1", "lu@example.com", time.Now().Add(48*time.Hour))
+	r, err := h.eng.Receive(context.Background(), first)
+	if err != nil || r.Outcome != hr.Scheduled {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	later := first
+	later.ID, later.EffectiveAt = "e1-corrected", time.Now().Add(72*time.Hour)
+	if r2, err := h.eng.Receive(context.Background(), later); err != nil || r2.Outcome != hr.Scheduled || r2.CaseID != r.CaseID {
+		t.Fatalf("a later date for the same person: %+v, %v", r2, err)
+	}
+	v, err := h.eng.Case(context.Background(), r.CaseID)
+	if err != nil || !v.EffectiveAt.Equal(later.EffectiveAt.UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("case effective at %v, want %v (%v)", v.EffectiveAt, later.EffectiveAt, err)
+	}
+	now := first
+	now.ID, now.EffectiveAt = "e1-moved-up", time.Now()
+	r3, err := h.eng.Receive(context.Background(), now)
+	if err != nil || r3.Outcome != hr.Opened || r3.CaseID != r.CaseID {
+		t.Fatalf("moved up to now: %+v, %v", r3, err)
+	}
+	h.waitCase(t, r.CaseID, store.CaseCompleted)
+	if !hasAudit(t, h, r.CaseID, "case_scheduled") {
+		t.Error("the move is not in the audit log")
+	}
+}

@@ -75,13 +75,19 @@ func (e *Engine) receivedRecord(ctx context.Context, tx store.Tx, ev hr.Event) e
 }
 
 func (e *Engine) openCase(ctx context.Context, tx store.Tx, ev hr.Event, plans []connector.Plan, now time.Time) (hr.Receipt, error) {
-	if err := e.receivedRecord(ctx, tx, ev); err != nil {
-		return hr.Receipt{}, err
-	}
 	if c, ok, err := tx.FindOpenCase(ctx, ev.WorkerID, ev.Email); err != nil {
 		return hr.Receipt{}, fmt.Errorf("engine: look for an open case: %w", err)
 	} else if ok {
+		if c.State == store.CaseScheduled && !c.EffectiveAt.Equal(ev.EffectiveAt.UTC()) && plans == nil {
+			return e.reschedule(ctx, tx, c, ev, now)
+		}
+		if err := e.receivedRecord(ctx, tx, ev); err != nil {
+			return hr.Receipt{}, err
+		}
 		return hr.Receipt{CaseID: c.ID, Outcome: hr.Duplicate, Note: fmt.Sprintf("case %d is already open for this person", c.ID)}, nil
+	}
+	if err := e.receivedRecord(ctx, tx, ev); err != nil {
+		return hr.Receipt{}, err
 	}
 	c := &store.Case{
 		Person:      connector.Person{WorkerID: ev.WorkerID, Email: ev.Email, Name: ev.Name, Manager: ev.Manager},
@@ -134,6 +140,47 @@ func (e *Engine) openCase(ctx context.Context, tx store.Tx, ev hr.Event, plans [
 		return hr.Receipt{}, err
 	}
 	return hr.Receipt{CaseID: c.ID, Outcome: hr.Opened}, nil
+}
+
+// reschedule moves a case that has not started to the effective time of a newer termination
+// for the same person (HR corrected the date), or starts it now if that time has come.
+func (e *Engine) reschedule(ctx context.Context, tx store.Tx, c store.Case, ev hr.Event, now time.Time) (hr.Receipt, error) {
+	if err := tx.LockCase(ctx, c.ID); err != nil {
+		return hr.Receipt{}, fmt.Errorf("engine: lock case %d: %w", c.ID, err)
+	}
+	if err := e.receivedRecord(ctx, tx, ev); err != nil {
+		return hr.Receipt{}, err
+	}
+	if c.JobID != 0 {
+		if err := e.q.cancelTx(ctx, tx, c.JobID); err != nil {
+			return hr.Receipt{}, err
+		}
+	}
+	was := c.EffectiveAt
+	c.EffectiveAt, c.Urgent = ev.EffectiveAt.UTC(), c.Urgent || ev.Involuntary
+	outcome := hr.Scheduled
+	opts := &river.InsertOpts{Queue: queueFor(c)}
+	if c.EffectiveAt.After(now.Add(time.Second)) {
+		opts.ScheduledAt = c.EffectiveAt
+	} else {
+		c.State, outcome = store.CasePlanning, hr.Opened
+	}
+	jobID, _, err := e.q.insertTx(ctx, tx, planArgs{CaseID: c.ID}, opts)
+	if err != nil {
+		return hr.Receipt{}, err
+	}
+	c.JobID = jobID
+	if err := tx.UpdateCase(ctx, &c); err != nil {
+		return hr.Receipt{}, fmt.Errorf("engine: reschedule case %d: %w", c.ID, err)
+	}
+	msg := fmt.Sprintf("case %d moved from %s to %s by %s", c.ID, was.Format(time.RFC3339), c.EffectiveAt.Format(time.RFC3339), ev.ID)
+	if err := e.record(ctx, tx, c.ID, audit.KindCaseScheduled, actorOf(ev), msg, nil); err != nil {
+		return hr.Receipt{}, err
+	}
+	if err := e.queueTicket(ctx, tx, &c, "comment", ticket.Doc{Blocks: []ticket.Block{{Paragraph: "Effective time changed: " + msg + "."}}}); err != nil {
+		return hr.Receipt{}, err
+	}
+	return hr.Receipt{CaseID: c.ID, Outcome: outcome, Note: msg}, nil
 }
 
 func (e *Engine) rescind(ctx context.Context, tx store.Tx, ev hr.Event, now time.Time) (hr.Receipt, error) {
