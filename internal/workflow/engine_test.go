@@ -360,3 +360,30 @@ func TestCorrectedEffectiveTimeMovesAScheduledCase(t *testing.T) {
 		t.Error("the move is not in the audit log")
 	}
 }
+
+// panicky is a connector whose Apply panics: a bug in one connector.
+type panicky struct{ *fakeSystem }
+
+func (p panicky) Apply(ctx context.Context, a connector.Action) error {
+	if a.Kind == "remove_group" {
+		panic("nil map in connector")
+	}
+	return p.fakeSystem.Apply(ctx, a)
+}
+
+func TestAPanickingConnectorLeavesARecordNotAStuckCase(t *testing.T) {
+	t.Parallel()
+	sys := newFakeSystem("fake")
+	sys.add("mo@example.com", "eng")
+	h := newHarness(t, harnessOpts{connectors: []connector.Connector{panicky{sys}}})
+	r, err := h.eng.Receive(context.Background(), termination("e1", "mo@example.com", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := h.waitCase(t, r.CaseID, store.CasePartial)
+	for _, s := range v.Steps {
+		if s.Action.Kind == "remove_group" && !strings.Contains(s.LastError, "panicked") {
+			t.Fatalf("the panic is not recorded on the step: %+v", s)
+		}
+	}
+}

@@ -32,11 +32,11 @@ var errNotVerified = errors.New("read-back still shows the access")
 // verify), and the steps waiting on it are enqueued. Every attempt applies before it verifies:
 // actions are idempotent, so a crash between the two costs one repeated, harmless call, and
 // one write per attempt keeps a wide plan fast on a single SQLite connection.
-func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
+func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) (err error) {
 	e := w.e
 	var s store.Step
 	var c store.Case
-	err := e.store.InTx(ctx, func(tx store.Tx) error {
+	err = e.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if s, err = tx.GetStep(ctx, job.Args.StepID); err != nil {
 			return err
@@ -51,6 +51,12 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
 		return nil
 	}
 	s.Attempts++
+	defer func() {
+		// A connector bug must not leave the step looking queued forever.
+		if r := recover(); r != nil {
+			err = e.fail(ctx, job, s, fmt.Errorf("%s: connector panicked: %v", s.Action.Key(), r), nil)
+		}
+	}()
 	conn, ok := e.connectors[s.Action.System]
 	if !ok {
 		return e.fail(ctx, job, s, connector.Permanent(fmt.Errorf("system %q is not configured on this engine", s.Action.System)), nil)
@@ -173,6 +179,9 @@ func (e *Engine) releaseDependents(ctx context.Context, tx store.Tx, c store.Cas
 // read-back failed or still showed the access; the apply is recorded and the read kept as
 // evidence.
 func (e *Engine) fail(ctx context.Context, job *river.Job[stepArgs], s store.Step, cause error, verified *connector.Evidence) error {
+	// The failure may be the job's own timeout; record it even so.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	msg := e.redact(cause.Error())
 	permanent := connector.IsPermanent(cause) || job.Attempt >= job.MaxAttempts
 	wait, paced := connector.RetryDelay(cause)
