@@ -391,3 +391,33 @@ func TestServeTakesASignedTerminationAndShutsDownGracefully(t *testing.T) {
 		t.Errorf("no graceful shutdown in the log:\n%s", logs.String())
 	}
 }
+
+func TestImportIsAllOrNothingAndOpensEachCaseOnce(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	good := filepath.Join(dir, "good.csv")
+	header := "worker_id,email,name,manager_email,effective_at,reason,involuntary\n"
+	if err := os.WriteFile(bad, []byte(header+"W1004,lee.park@acme.example,Lee Park,,2026-13-40,,no\nW1005,not-an-email,Alex Kim,,,,no\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte(header+"W1004,lee.park@acme.example,Lee Park,,,contract end,no\nW1005,alex.kim@acme.example,Alex Kim,,2099-01-31,,no\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "", "import", "--config", co.config, "--yes", bad)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "nothing was imported") || !strings.Contains(r.stderr, "line 2") || !strings.Contains(r.stderr, "line 3") {
+		t.Fatalf("bad file: %d %s", r.code, r.stderr)
+	}
+	r = runCLI(t, "", "import", "--config", co.config, "--yes", good)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "opened") || !strings.Contains(r.stdout, "scheduled") {
+		t.Fatalf("good file: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", "import", "--config", co.config, "--yes", good)
+	if r.code != ExitOK || strings.Count(r.stdout, "duplicate") != 2 {
+		t.Fatalf("importing again must open nothing new: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, "", "import", "--config", co.config, good); r.code != ExitUsage {
+		t.Fatalf("without --yes and no terminal: %d", r.code)
+	}
+}

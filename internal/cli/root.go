@@ -94,6 +94,7 @@ Try it with nothing configured:  offboard demo`,
 	root.AddCommand(
 		newPlanCmd(e),
 		newRunCmd(e),
+		newImportCmd(e),
 		newServeCmd(e),
 		newStatusCmd(e),
 		newAuditCmd(e),

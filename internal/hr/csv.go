@@ -61,7 +61,7 @@ func (e *CSVError) Error() string {
 // The header names the columns: worker_id, email, name, manager_email, effective_at, reason,
 // involuntary, and optionally event_id and type; any other column is an error. effective_at is
 // an RFC 3339 time, or a date YYYY-MM-DD meaning the end of that day in UTC (the next
-// midnight); empty means now. involuntary is true/false, yes/no or 1/0 (empty is false); type
+// midnight); empty means at once (the start of today, UTC). involuntary is true/false, yes/no or 1/0 (empty is false); type
 // is termination (the default) or rescission. Without an event_id, the ID is derived from the
 // worker (worker_id, else email) and the effective date, so importing the same file twice
 // opens nothing new. source becomes each event's Source and Actor ("csv:layoff-2026-11.csv").
@@ -194,7 +194,10 @@ func csvEvent(cell func(string) string, source string, now time.Time) (Event, []
 		problems = append(problems, fmt.Sprintf("involuntary %q must be true/false, yes/no or 1/0", cell("involuntary")))
 	}
 	day := now.UTC().Format(time.DateOnly)
-	ev.EffectiveAt = now
+	// Empty means at once. The start of today (UTC) rather than this instant keeps the event's
+	// content the same when the same file is imported again the same day, so the re-import is
+	// a duplicate, not a conflict.
+	ev.EffectiveAt = now.UTC().Truncate(24 * time.Hour)
 	if at := cell("effective_at"); at != "" {
 		if d, err := time.Parse(time.DateOnly, at); err == nil {
 			// A bare date is the person's last day: access ends when that day does.

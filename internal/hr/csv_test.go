@@ -26,7 +26,8 @@ func TestReadCSVGoodFile(t *testing.T) {
 			EffectiveAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Reason: "layoff"},
 		{ID: "csv:W2:2026-11-25", Type: Termination, WorkerID: "W2", Email: "cy@acme.test", Name: "Cy, Jr.",
 			EffectiveAt: time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC), Reason: "misconduct", Involuntary: true},
-		{ID: "csv:W3:2026-11-20", Type: Termination, WorkerID: "W3", EffectiveAt: csvNow, Involuntary: true},
+		// An empty effective_at is at once: the start of today, so a same-day re-import repeats it exactly.
+		{ID: "csv:W3:2026-11-20", Type: Termination, WorkerID: "W3", EffectiveAt: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), Involuntary: true},
 		{ID: "hris-77", Type: Termination, Email: "di@acme.test", Name: "Di", EffectiveAt: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)},
 		{ID: "csv:W1:2026-11-30:rescinded", Type: Rescission, WorkerID: "W1", EffectiveAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)},
 	}
