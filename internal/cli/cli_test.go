@@ -421,3 +421,29 @@ func TestImportIsAllOrNothingAndOpensEachCaseOnce(t *testing.T) {
 		t.Fatalf("without --yes and no terminal: %d", r.code)
 	}
 }
+
+func TestCheckReportsEachSystemWithoutChangingAnything(t *testing.T) {
+	t.Parallel()
+	co := newCompany(t)
+	r := runCLI(t, "", "check", "--config", co.config)
+	if r.code != ExitOK || strings.Count(r.stdout, "✓") != 3 {
+		t.Fatalf("check: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	cfg, err := os.ReadFile(co.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := bytes.Replace(cfg, []byte(simenv.JiraToken), []byte("not-the-jira-token-0000"), 1)
+	if err := os.WriteFile(co.config, broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "", "check", "--config", co.config)
+	if r.code != ExitError || !strings.Contains(r.stdout, "✗  ticket (jira)") || strings.Contains(r.stdout, "not-the-jira-token-0000") {
+		t.Fatalf("check with a wrong Jira token: %d\n%s", r.code, r.stdout)
+	}
+	for _, c := range co.env.Okta.Recorder.Calls() {
+		if c.Method != http.MethodGet {
+			t.Errorf("check changed something: %s %s", c.Method, c.Path)
+		}
+	}
+}
