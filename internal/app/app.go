@@ -12,6 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/offboard-dev/offboard/internal/config"
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/hr"
@@ -59,6 +63,8 @@ type App struct {
 	Store   store.Store
 	Engine  *workflow.Engine
 	Tracker ticket.Tracker
+	// Metrics holds the engine's series and the Go runtime's, served at /metrics.
+	Metrics *prometheus.Registry
 }
 
 // NewPlanner builds the connectors and HR poller from the configuration.
@@ -142,7 +148,8 @@ func Open(ctx context.Context, cfg *Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Planner: *p, Store: st}
+	a := &App{Planner: *p, Store: st, Metrics: prometheus.NewRegistry()}
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	done := ""
 	if j := cfg.Ticket.Jira; j != nil {
 		hc := o.HTTP
@@ -169,7 +176,7 @@ func Open(ctx context.Context, cfg *Config, o Options) (*App, error) {
 	}
 	eng, err = workflow.New(workflow.Config{
 		Store: st, Backend: backend, Connectors: a.Connectors, Tracker: a.Tracker, DoneTransition: done,
-		Log: a.Log, Redact: a.Redactor.Redact, Periodic: periodic, Tuning: o.Tuning,
+		Log: a.Log, Redact: a.Redactor.Redact, Periodic: periodic, Tuning: o.Tuning, Metrics: a.Metrics,
 	})
 	if err != nil {
 		_ = st.Close()
@@ -184,7 +191,7 @@ func (a *App) Close() error { return a.Store.Close() }
 
 // Server returns the HTTP API for this app.
 func (a *App) Server() *web.Server {
-	s := &web.Server{Store: a.Store, Intake: a.Engine, Log: a.Log}
+	s := &web.Server{Store: a.Store, Intake: a.Engine, Log: a.Log, Metrics: promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})}
 	if a.Config.Server.APIToken.Reveal() != "" {
 		s.APIToken = a.Config.Server.APIToken.Reveal()
 	}

@@ -378,6 +378,13 @@ func TestServeTakesASignedTerminationAndShutsDownGracefully(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&v)
 		resp.Body.Close()
 	}
+	metrics := scrape(t, "http://"+addr+"/metrics")
+	if !strings.Contains(metrics, `offboard_step_attempts_total{kind="deactivate",result="verified",system="okta"} 1`) {
+		t.Errorf("/metrics lacks the verified deactivation:\n%s", grepLines(metrics, "offboard_"))
+	}
+	if strings.Contains(metrics, "lee.park") {
+		t.Error("/metrics names the person")
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -446,4 +453,28 @@ func TestCheckReportsEachSystemWithoutChangingAnything(t *testing.T) {
 			t.Errorf("check changed something: %s %s", c.Method, c.Path)
 		}
 	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

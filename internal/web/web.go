@@ -29,14 +29,20 @@ type Server struct {
 	Webhook http.Handler
 	// APIToken, when set, is required as "Authorization: Bearer <token>" on /v1/cases.
 	APIToken string
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Metrics serves Prometheus metrics at /metrics (nil: not served). They carry counts by
+	// system and action kind only, never who is being offboarded.
+	Metrics http.Handler
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.HandleFunc("GET /v1/cases", s.auth(s.listCases))
 	mux.HandleFunc("GET /v1/cases/{id}", s.auth(s.getCase))
 	mux.HandleFunc("POST /v1/cases", s.auth(s.openCase))

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -49,6 +50,8 @@ type Config struct {
 	Workers int
 	// Tuning; zero values get production defaults (see withDefaults).
 	Tuning Tuning
+	// Metrics receives the engine's Prometheus series; nil means none.
+	Metrics prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -135,6 +138,7 @@ type Engine struct {
 	redact     func(string) string
 	tune       Tuning
 	now        func() time.Time
+	metrics    *metrics
 }
 
 // New builds an Engine and its job client; call Start to begin working.
@@ -151,6 +155,7 @@ func New(cfg Config) (*Engine, error) {
 		redact:     cfg.Redact,
 		tune:       cfg.Tuning.withDefaults(),
 		now:        cfg.Now,
+		metrics:    newMetrics(cfg.Metrics),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/offboard-dev/offboard/internal/audit"
 	"github.com/offboard-dev/offboard/internal/connector"
@@ -51,6 +52,18 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) (err er
 		return nil
 	}
 	s.Attempts++
+	started := time.Now()
+	defer func() {
+		result := "retry"
+		var stopped *rivertype.JobCancelError
+		switch {
+		case err == nil && s.State == store.StepVerified:
+			result = "verified"
+		case errors.As(err, &stopped):
+			result = "failed"
+		}
+		e.metrics.step(s.Action.System, s.Action.Kind, result, time.Since(started))
+	}()
 	defer func() {
 		// A connector bug must not leave the step looking queued forever.
 		if r := recover(); r != nil {

@@ -145,6 +145,11 @@ func (w *ticketWorker) Work(ctx context.Context, job *river.Job[ticketArgs]) err
 			if err := e.deliver(ctx, &key, u); err != nil {
 				msg := e.redact(err.Error())
 				permanent := connector.IsPermanent(err)
+				if permanent {
+					e.metrics.ticket("failed_permanently")
+				} else {
+					e.metrics.ticket("failed")
+				}
 				rerr := e.store.InTx(ctx, func(tx store.Tx) error {
 					if err := tx.FinishTicketUpdate(ctx, u.ID, permanent, msg); err != nil {
 						return err
@@ -184,6 +189,7 @@ func (w *ticketWorker) Work(ctx context.Context, job *river.Job[ticketArgs]) err
 			if err != nil {
 				return fmt.Errorf("ticket for case %d: record delivery: %w", c.ID, err)
 			}
+			e.metrics.ticket("delivered")
 		}
 	}
 }
