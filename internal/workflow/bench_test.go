@@ -12,7 +12,9 @@ import (
 	"github.com/offboard-dev/offboard/internal/connector/okta"
 	"github.com/offboard-dev/offboard/internal/connector/okta/oktasim"
 	"github.com/offboard-dev/offboard/internal/store"
+	"github.com/offboard-dev/offboard/internal/store/postgres"
 	"github.com/offboard-dev/offboard/internal/store/sqlite"
+	"github.com/offboard-dev/offboard/internal/store/storetest"
 	"github.com/offboard-dev/offboard/internal/ticket/jira"
 	"github.com/offboard-dev/offboard/internal/ticket/jira/jirasim"
 	"github.com/offboard-dev/offboard/internal/workflow"
@@ -22,8 +24,31 @@ import (
 // admin role and OAuth grants, through the Okta and Jira simulators at 50 ms per API call,
 // end to end: plan, apply, verify, ticket. It reports the time to a fully verified case
 // (ms-to-verified) and to the ticket's last update (ms-to-ticket-final); a sequential client
-// needs about 45 round trips (~2.3 s) for the first.
+// needs about 45 round trips (~2.3 s) for the first. The postgres variant runs when
+// OFFBOARD_TEST_POSTGRES_URL is set.
 func BenchmarkOffboardFortyGroups(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		benchmarkOffboard(b, func(b *testing.B) (store.Store, workflow.Backend) {
+			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "offboard.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st, workflow.SQLite(st.DB())
+		})
+	})
+	b.Run("postgres", func(b *testing.B) {
+		url := storetest.PostgresURL(b)
+		benchmarkOffboard(b, func(b *testing.B) (store.Store, workflow.Backend) {
+			st, err := postgres.Open(context.Background(), storetest.NewPostgresSchema(b, url))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st, workflow.Postgres(st.Pool())
+		})
+	})
+}
+
+func benchmarkOffboard(b *testing.B, open func(*testing.B) (store.Store, workflow.Backend)) {
 	const latency = 50 * time.Millisecond
 	var verified, ticketed time.Duration
 	for i := 0; b.Loop(); i++ {
@@ -35,12 +60,9 @@ func BenchmarkOffboardFortyGroups(b *testing.B) {
 		oktaSrv, jiraSrv := httptest.NewServer(okt), httptest.NewServer(jr)
 		email := "leaver@acme.example"
 		seedLeaver(b, okt, "00ubenchleaver000001", email, 40)
-		st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "offboard.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		st, backend := open(b)
 		eng, err := workflow.New(workflow.Config{
-			Store: st, Backend: workflow.SQLite(st.DB()),
+			Store: st, Backend: backend,
 			Connectors: []connector.Connector{okta.New(okta.Config{BaseURL: oktaSrv.URL, Token: "bench-okta-token-000000"})},
 			Tracker: jira.New(jira.Config{BaseURL: jiraSrv.URL, Email: "bot@acme.example", Token: "bench-jira-token-000000",
 				Project: "SEC", IssueType: "Task", DoneTransition: "Done"}),
