@@ -73,16 +73,12 @@ const (
 	StepPending StepState = "pending"
 	// StepQueued has a job and will run.
 	StepQueued StepState = "queued"
-	// StepApplied was applied and awaits its read-back.
-	StepApplied StepState = "applied"
 	// StepVerified was read back and shown to be in effect.
 	StepVerified StepState = "verified"
 	// StepRetrying failed and will be tried again.
 	StepRetrying StepState = "retrying"
 	// StepFailed failed in a way retrying cannot fix; a human must act.
 	StepFailed StepState = "failed"
-	// StepCancelled will not run because its case was cancelled.
-	StepCancelled StepState = "cancelled"
 )
 
 // Step is one action of a case and everything known about it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/offboard-dev/offboard/internal/store"
+	"github.com/offboard-dev/offboard/internal/ticket"
 )
 
 // CaseView is a case with its steps, as the API, the CLI and the evidence show it.
@@ -39,7 +40,7 @@ func LoadCase(ctx context.Context, st store.Store, id int64) (CaseView, error) {
 		return CaseView{}, fmt.Errorf("case %d: %w", id, err)
 	}
 	if v.State == store.CasePartial {
-		v.NeedsHuman = needsHuman(v.Case, v.Steps)
+		v.NeedsHuman = ticket.NeedsHuman(v.Case, v.Steps)
 	}
 	return v, nil
 }

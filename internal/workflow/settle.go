@@ -125,7 +125,7 @@ func (e *Engine) inMotion(steps []store.Step) map[int64]bool {
 		s := byID[id]
 		var v bool
 		switch s.State {
-		case store.StepQueued, store.StepApplied:
+		case store.StepQueued:
 			v = true
 		case store.StepRetrying:
 			v = s.Attempts < e.tune.PartialAfter
@@ -191,5 +191,3 @@ func caseState(plans []connector.Plan, steps []store.Step, motion map[int64]bool
 	}
 	return store.CaseCompleted
 }
-
-func needsHuman(c store.Case, steps []store.Step) []string { return ticket.NeedsHuman(c, steps) }

@@ -48,7 +48,7 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) (err er
 	if err != nil {
 		return fmt.Errorf("step %d: load: %w", job.Args.StepID, err)
 	}
-	if c.State == store.CaseCancelled || s.State == store.StepVerified || s.State == store.StepFailed || s.State == store.StepCancelled {
+	if c.State == store.CaseCancelled || s.State == store.StepVerified || s.State == store.StepFailed {
 		return nil
 	}
 	s.Attempts++
