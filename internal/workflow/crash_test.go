@@ -31,7 +31,7 @@ const (
 	childOpenEnv  = "OFFBOARD_ENGINE_CHILD_OPEN"
 	crashToken    = "crash-test-okta-token-91c2"
 	crashLeaver   = "riley@acme.example"
-	crashGroups   = 30
+	crashGroups   = 60
 	killAfterDels = 8
 	// crashStepTimeout is short so that jobs the killed process left "running" count as
 	// abandoned (after 1.5 × this) soon enough for a test.
