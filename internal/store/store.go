@@ -189,4 +189,10 @@ type Tx interface {
 	FinishTicketUpdate(ctx context.Context, id int64, done bool, errMsg string) error
 	// CasesWithPendingTicketUpdates lists the cases that have undone updates.
 	CasesWithPendingTicketUpdates(ctx context.Context) ([]int64, error)
+	// LeaseTicket takes, or renews for the same holder, the lease on delivering a case's
+	// ticket updates until expires, so that only one delivery runs per case across replicas.
+	// It reports false while another holder's lease has not expired.
+	LeaseTicket(ctx context.Context, caseID int64, holder string, expires time.Time) (bool, error)
+	// ReleaseTicket gives up the holder's lease, if it still has it.
+	ReleaseTicket(ctx context.Context, caseID int64, holder string) error
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -66,8 +65,8 @@ func (e *Engine) queueTicket(ctx context.Context, tx store.Tx, c *store.Case, ki
 
 // queueDelivery makes sure a job will deliver the case's outbox. A delivery job that is
 // already running may have read the outbox before this transaction commits, so then a
-// follow-up job is queued shortly after it; per case, deliveries on one replica never
-// overlap (ticketWorker.lock).
+// follow-up job is queued shortly after it; deliveries for one case never overlap (the
+// ticket lease).
 func (e *Engine) queueDelivery(ctx context.Context, tx store.Tx, caseID int64) error {
 	opts := &river.InsertOpts{Queue: QueueTicket, UniqueOpts: uniqueWhileQueued, MaxAttempts: 1000}
 	_, state, err := e.q.insertTx(ctx, tx, ticketArgs{CaseID: caseID}, opts)
@@ -82,47 +81,38 @@ func (e *Engine) queueDelivery(ctx context.Context, tx store.Tx, caseID int64) e
 type ticketWorker struct {
 	river.WorkerDefaults[ticketArgs]
 	e *Engine
-
-	mu    sync.Mutex
-	cases map[int64]*caseLock
 }
 
-type caseLock struct {
-	sync.Mutex
-	users int
-}
-
-// lock serialises deliveries for one case within this process, so a follow-up job and the job
-// it follows never deliver the same update twice. The returned func unlocks.
-func (w *ticketWorker) lock(caseID int64) func() {
-	w.mu.Lock()
-	if w.cases == nil {
-		w.cases = map[int64]*caseLock{}
-	}
-	l, ok := w.cases[caseID]
-	if !ok {
-		l = &caseLock{}
-		w.cases[caseID] = l
-	}
-	l.users++
-	w.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		w.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(w.cases, caseID)
-		}
-		w.mu.Unlock()
-	}
-}
+// ticketLease is how long one delivery may hold a case's ticket before another may take it
+// over; it is renewed before each update, so only a crashed holder lets it run out.
+const ticketLease = 2 * time.Minute
 
 // Work delivers a case's pending ticket updates in order. A transient failure stops here and
 // is retried with backoff (later updates wait, so the ticket reads in order); a permanent one
-// is recorded and skipped so it cannot block the rest.
+// is recorded and skipped so it cannot block the rest. One delivery runs per case at a time,
+// across replicas, under a lease; a job that finds the lease taken tries again shortly.
 func (w *ticketWorker) Work(ctx context.Context, job *river.Job[ticketArgs]) error {
 	e := w.e
-	defer w.lock(job.Args.CaseID)()
+	holder := fmt.Sprintf("job %d attempt %d", job.ID, job.Attempt)
+	lease := func() (bool, error) {
+		var ok bool
+		err := e.store.InTx(ctx, func(tx store.Tx) error {
+			var err error
+			ok, err = tx.LeaseTicket(ctx, job.Args.CaseID, holder, e.now().Add(ticketLease))
+			return err
+		})
+		return ok, err
+	}
+	if ok, err := lease(); err != nil {
+		return fmt.Errorf("ticket for case %d: %w", job.Args.CaseID, err)
+	} else if !ok {
+		return river.JobSnooze(time.Second)
+	}
+	defer func() {
+		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = e.store.InTx(release, func(tx store.Tx) error { return tx.ReleaseTicket(release, job.Args.CaseID, holder) })
+	}()
 	for {
 		var c store.Case
 		var pending []store.TicketUpdate
@@ -142,6 +132,11 @@ func (w *ticketWorker) Work(ctx context.Context, job *river.Job[ticketArgs]) err
 		}
 		key := c.TicketKey
 		for _, u := range pending {
+			if ok, err := lease(); err != nil || !ok {
+				// Lost to an expiry (this delivery stalled past the lease); whoever holds it now
+				// delivers the rest.
+				return err
+			}
 			if err := e.deliver(ctx, &key, u); err != nil {
 				msg := e.redact(err.Error())
 				permanent := connector.IsPermanent(err)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/offboard-dev/offboard/internal/store"
 )
@@ -83,4 +84,25 @@ func (t *Tx) CasesWithPendingTicketUpdates(ctx context.Context) ([]int64, error)
 		return nil, fmt.Errorf("cases with pending ticket updates: %w", err)
 	}
 	return out, nil
+}
+
+// LeaseTicket takes (or renews, for the same holder) the case's delivery lease until expires.
+// It reports false when another holder's lease has not expired yet.
+func (t *Tx) LeaseTicket(ctx context.Context, caseID int64, holder string, expires time.Time) (bool, error) {
+	n, err := t.exec(ctx, `INSERT INTO ticket_leases (case_id, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE ticket_leases.expires_at < ? OR ticket_leases.holder = excluded.holder`,
+		caseID, holder, normTime(expires), t.stamp())
+	if err != nil {
+		return false, fmt.Errorf("lease ticket of case %d: %w", caseID, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseTicket gives up the holder's lease on the case's ticket, if it still has it.
+func (t *Tx) ReleaseTicket(ctx context.Context, caseID int64, holder string) error {
+	if _, err := t.exec(ctx, `DELETE FROM ticket_leases WHERE case_id = ? AND holder = ?`, caseID, holder); err != nil {
+		return fmt.Errorf("release ticket lease of case %d: %w", caseID, err)
+	}
+	return nil
 }

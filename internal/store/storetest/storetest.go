@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RollbackOnError", testRollbackOnError},
 		{"RollbackOnPanic", testRollbackOnPanic},
 		{"TicketOutbox", testTicketOutbox},
+		{"TicketLease", testTicketLease},
 		{"RawAndDriver", testRawAndDriver},
 	}
 	for _, tc := range tests {

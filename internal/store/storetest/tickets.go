@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/offboard-dev/offboard/internal/store"
 )
@@ -90,5 +91,73 @@ func testTicketOutbox(t *testing.T, s store.Store) {
 	})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FinishTicketUpdate of a missing ID: got %v, want ErrNotFound", err)
+	}
+}
+
+// testTicketLease: one holder at a time per case; the holder renews; another holder gets the
+// lease once it has expired or been released; leases of different cases are independent.
+func testTicketLease(t *testing.T, s store.Store) {
+	var a, b int64
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ca := sampleCase("WL1", "l1@example.com", store.CaseRunning)
+		cb := sampleCase("WL2", "l2@example.com", store.CaseRunning)
+		for _, c := range []*store.Case{&ca, &cb} {
+			if err := tx.CreateCase(ctx, c); err != nil {
+				return err
+			}
+		}
+		a, b = ca.ID, cb.ID
+		return nil
+	})
+	lease := func(caseID int64, holder string, expires time.Time) bool {
+		var got bool
+		inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			got, err = tx.LeaseTicket(ctx, caseID, holder, expires)
+			return err
+		})
+		return got
+	}
+	later := time.Now().Add(time.Minute)
+	steps := []struct {
+		what   string
+		caseID int64
+		holder string
+		until  time.Time
+		want   bool
+	}{
+		{"first holder takes a free lease", a, "one", later, true},
+		{"a second holder is refused while it runs", a, "two", later, false},
+		{"the holder renews its own lease", a, "one", later.Add(time.Minute), true},
+		{"another case's lease is independent", b, "two", later, true},
+		{"a second holder is refused on that case too", b, "three", later, false},
+	}
+	for _, st := range steps {
+		if got := lease(st.caseID, st.holder, st.until); got != st.want {
+			t.Fatalf("%s: got %v, want %v", st.what, got, st.want)
+		}
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		// Expire b's lease by having its holder set it in the past, then hand it over.
+		if ok, err := tx.LeaseTicket(ctx, b, "two", time.Now().Add(-time.Second)); err != nil || !ok {
+			t.Fatalf("renew into the past: %v %v", ok, err)
+		}
+		return nil
+	})
+	if !lease(b, "three", later) {
+		t.Fatal("an expired lease was not handed over")
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.ReleaseTicket(ctx, a, "someone-else"); err != nil {
+			return err
+		}
+		return nil
+	})
+	if lease(a, "two", later) {
+		t.Fatal("a release by a non-holder freed the lease")
+	}
+	inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.ReleaseTicket(ctx, a, "one") })
+	if !lease(a, "two", later) {
+		t.Fatal("a released lease was not free")
 	}
 }

@@ -85,3 +85,11 @@ CREATE TABLE ticket_updates (
     last_error TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX ticket_updates_pending ON ticket_updates (case_id, id) WHERE done_at IS NULL;
+
+-- One delivery of a case's ticket updates at a time, across processes: a lease that expires,
+-- so a crashed holder cannot block the ticket for ever.
+CREATE TABLE ticket_leases (
+    case_id     INTEGER PRIMARY KEY REFERENCES cases (id),
+    holder      TEXT    NOT NULL,
+    expires_at  TEXT    NOT NULL
+);
