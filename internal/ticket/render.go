@@ -1,15 +1,17 @@
 package ticket
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
-	"time"
 
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/store"
 )
+
+// The rendering below turns a case and its steps into what the ticket says. It is pure: the
+// same case and steps always render the same text, so an update queued in the outbox says what
+// was true when it was queued. One rule holds throughout: a step is called verified only when
+// it is StepVerified with a verification time (see isVerified); anything else is described by
+// what it is (failed, retrying, not started) and, when it is not verified, with its last error.
 
 // Labels every offboarding ticket carries.
 const (
@@ -29,20 +31,27 @@ func Summary(p connector.Person) string {
 	return fmt.Sprintf("Deprovisioning: %s <%s>", name, p.Email)
 }
 
-// Open is the ticket a case opens with: who is leaving, when, why, and where the request came
-// from.
+// Ref is the reference that identifies case c's ticket, so a retried Create finds the ticket
+// instead of opening a second one.
+func Ref(c store.Case) string { return fmt.Sprintf("offboard-case-%d", c.ID) }
+
+// Open is the ticket a case opens with: who is leaving, when, why, where the request came
+// from, and whether it is urgent.
 func Open(c store.Case) NewTicket {
+	urgent := "Urgent: no"
+	if c.Urgent {
+		urgent = "Urgent: yes (involuntary termination, handled ahead of other work)"
+	}
 	facts := []string{
+		"Person: " + personName(c.Person),
 		"Worker ID: " + orNone(c.Person.WorkerID),
 		"Email: " + orNone(c.Person.Email),
 		"Manager: " + orNone(c.Person.Manager),
-		"Effective: " + c.EffectiveAt.UTC().Format(time.RFC3339),
+		"Effective: " + stamp(c.EffectiveAt),
 		"Reason: " + orNone(c.Reason),
-		fmt.Sprintf("Source: %s (event %s)", c.Source, c.EventID),
+		fmt.Sprintf("Source: %s (event %s)", orNone(c.Source), orNone(c.EventID)),
+		urgent,
 		fmt.Sprintf("Offboard case: %d", c.ID),
-	}
-	if c.Urgent {
-		facts = append(facts, "Urgent: involuntary termination, handled ahead of other work")
 	}
 	intro := "offboard is removing this person's access from every connected system. Each removal is proven by reading the system back; this ticket is updated as that happens, failures included."
 	if c.State == store.CaseScheduled {
@@ -52,33 +61,42 @@ func Open(c store.Case) NewTicket {
 		Summary:     Summary(c.Person),
 		Description: Doc{Blocks: []Block{{Paragraph: intro}, {Bullets: facts}}},
 		Labels:      []string{LabelOffboarding},
+		Ref:         Ref(c),
 	}
 }
 
 // PlanComment lists, per system, the account found, every action in order with what it waits
-// for, what is kept and why, what only a human can do, and any findings.
+// for, what is kept and why, what only a human can do, and the findings. A system where no
+// account was found says so plainly.
 func PlanComment(c store.Case, steps []store.Step) Doc {
-	d := Doc{Blocks: []Block{{Heading: "Plan"}}}
-	d.Blocks = append(d.Blocks, Block{Paragraph: fmt.Sprintf("%d actions in %d systems. Nothing is marked done until a fresh read shows it.", len(steps), len(c.Plans))})
-	for _, p := range c.Plans {
-		head := p.System
+	d := Doc{Blocks: []Block{
+		{Heading: "Plan"},
+		{Paragraph: fmt.Sprintf("%s in %s. Nothing is marked done until a fresh read of the system shows it.",
+			count(len(steps), "action"), count(len(systemsOf(c, steps)), "system"))},
+	}}
+	for _, system := range systemsOf(c, steps) {
+		p := planOf(c, system)
+		own := stepsOf(steps, system)
+		head := system
 		switch {
 		case p.NotFound:
 			head += ": no account found"
 		case p.Account != "":
 			head += ": " + p.Account
 		}
-		d.Blocks = append(d.Blocks, Block{Heading: head})
 		var items []string
-		for _, s := range stepsOf(steps, p.System) {
-			item := s.Action.Detail
-			if len(s.Action.After) > 0 {
-				item += " (after " + strings.Join(s.Action.After, ", ") + ")"
+		if p.NotFound {
+			items = append(items, fmt.Sprintf("No %s account was found for %s, so nothing will be removed there. A human should confirm they have none.", system, personName(c.Person)))
+		}
+		for i, s := range own {
+			item := fmt.Sprintf("%d. %s", i+1, s.Action.Detail)
+			if after := waitsFor(s, own); after != "" {
+				item += " (after " + after + ")"
 			}
 			items = append(items, item)
 		}
 		for _, k := range p.Kept {
-			items = append(items, fmt.Sprintf("Kept: %s — %s", k.Detail, k.Reason))
+			items = append(items, fmt.Sprintf("Kept: %s (%s)", k.Detail, k.Reason))
 		}
 		for _, m := range p.Manual {
 			items = append(items, "For a human: "+m.Detail)
@@ -89,77 +107,116 @@ func PlanComment(c store.Case, steps []store.Step) Doc {
 		if len(items) == 0 {
 			items = []string{"Nothing to remove."}
 		}
-		d.Blocks = append(d.Blocks, Block{Bullets: items})
+		d.Blocks = append(d.Blocks, Block{Heading: head}, Block{Bullets: items})
 	}
 	return d
 }
 
-// SystemComment announces that one system finished: every action verified, or which failed
-// and why.
+// systemListCap bounds the list of actions in a system's "all verified" comment; the final
+// comment lists every action.
+const systemListCap = 20
+
+// SystemComment announces that one system finished: every action verified (with a short list),
+// or how many failed and why.
 func SystemComment(c store.Case, system string, steps []store.Step) Doc {
 	own := stepsOf(steps, system)
-	plan := planOf(c, system)
-	if plan.NotFound {
+	p := planOf(c, system)
+	if p.NotFound {
 		return Doc{Blocks: []Block{{Paragraph: fmt.Sprintf("%s: no account found for %s; nothing was removed there. A human should confirm they have none.", system, personName(c.Person))}}}
 	}
-	var failed []string
-	verified := 0
+	var verified, failed, waiting []store.Step
 	for _, s := range own {
-		if s.State == store.StepVerified {
-			verified++
-			continue
+		switch {
+		case isVerified(s):
+			verified = append(verified, s)
+		case s.State == store.StepFailed || s.State == store.StepRetrying:
+			failed = append(failed, s)
+		default:
+			waiting = append(waiting, s)
 		}
-		failed = append(failed, stepProblem(s))
 	}
-	for _, m := range plan.Manual {
-		failed = append(failed, "For a human: "+m.Detail)
+	if len(verified) == len(own) && len(p.Manual) == 0 {
+		if len(own) == 0 {
+			return Doc{Blocks: []Block{{Paragraph: fmt.Sprintf("%s: nothing needed removing.", system)}}}
+		}
+		items := make([]string, 0, min(len(own), systemListCap+1))
+		for i, s := range own {
+			if i == systemListCap {
+				items = append(items, fmt.Sprintf("… and %d more (the final comment lists every action)", len(own)-systemListCap))
+				break
+			}
+			items = append(items, verifiedLine(s))
+		}
+		return Doc{Blocks: []Block{
+			{Paragraph: fmt.Sprintf("%s: all %s verified by reading %s back.", system, count(len(own), "action"), system)},
+			{Bullets: items},
+		}}
 	}
-	if len(failed) == 0 {
-		return Doc{Blocks: []Block{{Paragraph: fmt.Sprintf("%s: all %d actions verified by reading %s back.", system, len(own), system)}}}
+	var head string
+	switch {
+	case len(failed) > 0:
+		head = fmt.Sprintf("%s: %d of %s failed.", system, len(failed), count(len(own), "action"))
+	case len(waiting) > 0:
+		head = fmt.Sprintf("%s: %d of %s did not finish.", system, len(waiting), count(len(own), "action"))
+	default:
+		head = fmt.Sprintf("%s: all %s verified, but %s a human.", system, count(len(own), "action"), needWord(len(p.Manual)))
 	}
-	return Doc{Blocks: []Block{
-		{Paragraph: fmt.Sprintf("%s: %d of %d actions verified; %d need attention.", system, verified, len(own), len(failed))},
-		{Bullets: failed},
-	}}
+	if len(verified) > 0 && len(verified) < len(own) {
+		head += fmt.Sprintf(" %d verified.", len(verified))
+	}
+	var items []string
+	for _, s := range failed {
+		items = append(items, stepProblem(s, steps))
+	}
+	for _, s := range waiting {
+		items = append(items, stepProblem(s, steps))
+	}
+	for _, m := range p.Manual {
+		items = append(items, "For a human: "+m.Detail)
+	}
+	return Doc{Blocks: []Block{{Paragraph: head}, {Bullets: items}}}
 }
 
-// FinalComment is the closing table of every action with its verified result, and — when not
-// everything is verified — what a human must do. Nothing is called verified unless the step
-// is verified with a verification time.
+// FinalComment is the closing table of every action with its result and, when not everything
+// is verified, what a human must do. Nothing is called verified unless the step is verified
+// with a verification time.
 func FinalComment(c store.Case, steps []store.Step) Doc {
-	rows := make([][]string, 0, len(steps))
-	verified := 0
-	for _, s := range steps {
-		result, when := string(s.State), "-"
-		if isVerified(s) {
-			verified++
-			result = "verified"
-			when = s.VerifiedAt.UTC().Format(time.RFC3339)
-		}
-		observed := ""
-		if s.Evidence != nil {
-			observed = s.Evidence.Observed
-		}
-		if !isVerified(s) && s.LastError != "" {
-			observed = "error: " + s.LastError
-		}
-		applied := "-"
-		if s.AppliedAt != nil {
-			applied = s.AppliedAt.UTC().Format(time.RFC3339)
-		}
-		rows = append(rows, []string{s.Action.System, s.Action.Detail, result, applied, when, orNone(observed)})
-	}
+	verified, needs, complete := outcome(c, steps)
 	d := Doc{}
-	needs := NeedsHuman(c, steps)
-	if len(needs) == 0 && verified == len(steps) {
+	switch {
+	case complete && len(steps) == 0:
 		d.Blocks = append(d.Blocks, Block{Heading: "Offboarding complete"},
-			Block{Paragraph: fmt.Sprintf("All %d actions verified by reading each system back. The evidence is attached.", len(steps))})
-	} else {
+			Block{Paragraph: "Every connected system was read and held no access to remove."})
+	case complete:
+		d.Blocks = append(d.Blocks, Block{Heading: "Offboarding complete"},
+			Block{Paragraph: fmt.Sprintf("All %s verified by reading each system back. The evidence is attached.", count(len(steps), "action"))})
+	default:
 		d.Blocks = append(d.Blocks, Block{Heading: "Offboarding NOT complete"},
-			Block{Paragraph: fmt.Sprintf("%d of %d actions verified. Some access may remain until the items below are done. offboard keeps retrying what can be retried.", verified, len(steps))})
+			Block{Paragraph: fmt.Sprintf("%d of %s verified. Some access may remain until the items below are done. offboard keeps retrying what can be retried.", verified, count(len(steps), "action"))})
 	}
-	if len(rows) > 0 {
-		d.Blocks = append(d.Blocks, Block{Table: &Table{Header: []string{"System", "Action", "Result", "Applied", "Verified", "Read-back"}, Rows: rows}})
+	if len(steps) > 0 {
+		rows := make([][]string, 0, len(steps))
+		for _, s := range steps {
+			verifiedAt := "—"
+			if isVerified(s) {
+				verifiedAt = stamp(*s.VerifiedAt)
+			}
+			applied := "—"
+			if s.AppliedAt != nil {
+				applied = stamp(*s.AppliedAt)
+			}
+			rows = append(rows, []string{s.Action.System, s.Action.Detail, stateLabel(s), applied, verifiedAt, readBack(s)})
+		}
+		d.Blocks = append(d.Blocks, Block{Table: &Table{Header: []string{"System", "Action", "State", "Applied", "Verified", "Read-back"}, Rows: rows}})
+	}
+	var kept []string
+	for _, p := range c.Plans {
+		for _, k := range p.Kept {
+			kept = append(kept, fmt.Sprintf("%s: %s (%s)", p.System, k.Detail, k.Reason))
+		}
+	}
+	if len(kept) > 0 {
+		d.Blocks = append(d.Blocks, Block{Heading: "Kept on purpose"}, Block{Bullets: kept})
 	}
 	if len(needs) > 0 {
 		d.Blocks = append(d.Blocks, Block{Heading: "What a human must do"}, Block{Bullets: needs})
@@ -174,7 +231,7 @@ func NeedsHuman(c store.Case, steps []store.Step) []string {
 	var out []string
 	for _, s := range steps {
 		if !isVerified(s) {
-			out = append(out, stepProblem(s))
+			out = append(out, stepProblem(s, steps))
 		}
 	}
 	for _, p := range c.Plans {
@@ -185,104 +242,8 @@ func NeedsHuman(c store.Case, steps []store.Step) []string {
 			out = append(out, fmt.Sprintf("%s: %s", p.System, m.Detail))
 		}
 	}
-	if len(c.Plans) == 0 && len(steps) == 0 && (c.State == store.CasePartial) {
-		out = append(out, "No system was checked; confirm the configuration and plan again.")
+	if len(c.Plans) == 0 && len(steps) == 0 && planned(c.State) {
+		out = append(out, "No system was checked; confirm the configuration and plan the case again.")
 	}
 	return out
-}
-
-func stepProblem(s store.Step) string {
-	what := fmt.Sprintf("%s: %s — %s", s.Action.System, s.Action.Detail, s.State)
-	switch {
-	case s.State == store.StepPending:
-		what += " (not started: waits on a step that did not finish)"
-	case s.LastError != "":
-		what += ": " + s.LastError
-	}
-	return what
-}
-
-// Evidence is the JSON document attached to the ticket.
-type Evidence struct {
-	Case  store.Case       `json:"case"`
-	Steps []EvidenceStep   `json:"steps"`
-	At    time.Time        `json:"generated_at"`
-	Plans []connector.Plan `json:"plans"`
-}
-
-// EvidenceStep is one step as the evidence shows it.
-type EvidenceStep struct {
-	System     string              `json:"system"`
-	Kind       string              `json:"kind"`
-	Target     string              `json:"target"`
-	Detail     string              `json:"detail"`
-	Before     string              `json:"before,omitempty"`
-	State      store.StepState     `json:"state"`
-	Attempts   int                 `json:"attempts"`
-	AppliedAt  *time.Time          `json:"applied_at,omitempty"`
-	VerifiedAt *time.Time          `json:"verified_at,omitempty"`
-	ReadBack   *connector.Evidence `json:"read_back,omitempty"`
-	LastError  string              `json:"last_error,omitempty"`
-}
-
-// EvidenceJSON renders the evidence file: the case, its plans, and every step with its
-// state, times, read-back and last error.
-func EvidenceJSON(c store.Case, steps []store.Step) ([]byte, error) {
-	ev := Evidence{Case: c, Plans: c.Plans, At: time.Now().UTC()}
-	ev.Case.Plans = nil
-	for _, s := range steps {
-		ev.Steps = append(ev.Steps, EvidenceStep{
-			System: s.Action.System, Kind: s.Action.Kind, Target: s.Action.Target, Detail: s.Action.Detail, Before: s.Action.Before,
-			State: s.State, Attempts: s.Attempts, AppliedAt: s.AppliedAt, VerifiedAt: s.VerifiedAt, ReadBack: s.Evidence, LastError: s.LastError,
-		})
-	}
-	b, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("ticket: evidence of case %d: %w", c.ID, err)
-	}
-	return b, nil
-}
-
-// EvidenceFilename names the attached evidence file.
-func EvidenceFilename(c store.Case) string {
-	return fmt.Sprintf("offboard-case-%d-evidence.json", c.ID)
-}
-
-func isVerified(s store.Step) bool { return s.State == store.StepVerified && s.VerifiedAt != nil }
-
-func stepsOf(steps []store.Step, system string) []store.Step {
-	var out []store.Step
-	for _, s := range steps {
-		if s.Action.System == system {
-			out = append(out, s)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
-}
-
-func planOf(c store.Case, system string) connector.Plan {
-	for _, p := range c.Plans {
-		if p.System == system {
-			return p
-		}
-	}
-	return connector.Plan{System: system}
-}
-
-func personName(p connector.Person) string {
-	if p.Name != "" {
-		return p.Name
-	}
-	if p.Email != "" {
-		return p.Email
-	}
-	return "worker " + p.WorkerID
-}
-
-func orNone(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "—"
-	}
-	return s
 }

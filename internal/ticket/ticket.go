@@ -26,6 +26,11 @@ type NewTicket struct {
 	Summary     string
 	Description Doc
 	Labels      []string
+	// Ref identifies the ticket uniquely (e.g. "offboard-case-42"). A tracker that can look
+	// tickets up by it returns the ticket already opened with the same Ref and Summary instead
+	// of opening a second one, so a Create retried after a lost reply or a crash does not
+	// duplicate the ticket. Empty means no such lookup.
+	Ref string `json:",omitempty"`
 }
 
 // Doc is rich text as a list of blocks, which each tracker renders in its own format (Jira's
