@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,9 +14,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/offboard-dev/offboard/internal/apispec"
 	"github.com/offboard-dev/offboard/internal/ticket/jira"
 	"github.com/offboard-dev/offboard/internal/ticket/jira/jirasim"
 )
@@ -37,127 +32,6 @@ const specFile = "jira/platform-swagger.v3.json"
 var newerThanSpec = map[string][]string{
 	// apis.md §3 [D]: the replacement for the removed /search, paged by nextPageToken.
 	"GET /rest/api/3/search/jql": {"jql", "fields", "maxResults", "nextPageToken"},
-}
-
-type spec struct {
-	router routers.Router
-	ops    map[string]*openapi3.Operation // "METHOD /template"
-	params map[string]openapi3.Parameters // the path item's and the operation's parameters
-}
-
-var (
-	specOnce sync.Once
-	loaded   *spec
-	specErr  error
-	specAt   string
-)
-
-// specsDir is ../shared/specs beside the repository root (found by walking up to go.mod), or
-// $OFFBOARD_SPECS_DIR.
-func specsDir() string {
-	if d := os.Getenv("OFFBOARD_SPECS_DIR"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "specs")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-func loadSpec(t *testing.T) *spec {
-	t.Helper()
-	specOnce.Do(func() {
-		specAt = filepath.Join(specsDir(), specFile)
-		if _, err := os.Stat(specAt); err != nil {
-			return
-		}
-		loaded, specErr = parseSpec(specAt)
-	})
-	if loaded == nil && specErr == nil {
-		t.Skipf("Jira's OpenAPI description is not at %s; set OFFBOARD_SPECS_DIR to the folder holding %s to run the contract test", specAt, specFile)
-	}
-	if specErr != nil {
-		t.Fatalf("load %s: %v", specAt, specErr)
-	}
-	return loaded
-}
-
-// parseSpec loads the description and routes over a skeleton of it (paths, methods, path
-// parameters, response codes): routing needs no more, and the whole document need not pass
-// kin-openapi's validation.
-func parseSpec(path string) (*spec, error) {
-	doc, err := openapi3.NewLoader().LoadFromFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s := &spec{ops: map[string]*openapi3.Operation{}, params: map[string]openapi3.Parameters{}}
-	skeleton := &openapi3.T{OpenAPI: doc.OpenAPI, Info: &openapi3.Info{Title: "jira routes", Version: "1"}, Paths: openapi3.NewPaths()}
-	// The description holds templates that differ only in parameter names (/field/{id} and
-	// /field/{fieldId}), which a router refuses; their operations are merged under the first.
-	param := regexp.MustCompile(`\{([^}]+)\}`)
-	first := map[string]string{}
-	templates := slices.Sorted(maps.Keys(doc.Paths.Map()))
-	for _, p := range templates {
-		item := doc.Paths.Value(p)
-		shape := param.ReplaceAllString(p, "{}")
-		at, seen := first[shape]
-		if !seen {
-			first[shape], at = p, p
-			skeleton.Paths.Set(p, &openapi3.PathItem{})
-		}
-		bare := skeleton.Paths.Value(at)
-		for method, op := range item.Operations() {
-			key := method + " " + at
-			if bare.GetOperation(method) != nil {
-				continue
-			}
-			s.ops[key] = op
-			s.params[key] = append(slices.Clone(item.Parameters), op.Parameters...)
-			shell := openapi3.NewOperation()
-			shell.OperationID = op.OperationID
-			shell.Responses = openapi3.NewResponses()
-			for code := range op.Responses.Map() {
-				shell.Responses.Set(code, &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(code)})
-			}
-			for _, m := range param.FindAllStringSubmatch(at, -1) {
-				shell.AddParameter(openapi3.NewPathParameter(m[1]).WithSchema(openapi3.NewStringSchema()))
-			}
-			bare.SetOperation(method, shell)
-		}
-	}
-	if s.router, err = legacy.NewRouter(skeleton); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-func (s *spec) operation(method, path string) (string, *openapi3.Operation, bool) {
-	route, _, err := s.router.FindRoute(httptest.NewRequest(method, (&url.URL{Path: path}).EscapedPath(), nil))
-	if err != nil {
-		return "", nil, false
-	}
-	key := method + " " + route.Path
-	return key, s.ops[key], true
-}
-
-func (s *spec) query(key string) []string {
-	var names []string
-	for _, p := range s.params[key] {
-		if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
-			names = append(names, p.Value.Name)
-		}
-	}
-	return names
 }
 
 // exchange is one request and the status answered.
@@ -196,7 +70,7 @@ func (c *capture) wrap(next http.Handler) http.Handler {
 // documented for it.
 func TestContract(t *testing.T) {
 	t.Parallel()
-	s := loadSpec(t)
+	s := apispec.Load(t, specFile)
 	var c capture
 	e := newEnv(t, jirasim.Options{}, jira.Config{}, c.wrap)
 	ctx := t.Context()
@@ -228,12 +102,12 @@ func TestContract(t *testing.T) {
 
 	used, bodies := map[string]bool{}, map[string]bool{}
 	for _, x := range c.log {
-		key, op, ok := s.operation(x.method, x.path)
+		key, op, ok := s.Operation(x.method, x.path)
 		declared := []string(nil)
 		switch {
 		case ok:
 			used[op.OperationID] = true
-			declared = s.query(key)
+			declared = s.Query(key)
 			if op.Responses.Value(strconv.Itoa(x.status)) == nil {
 				t.Errorf("%s %s answered %d, which Jira does not document for %s", x.method, x.path, x.status, op.OperationID)
 			}
