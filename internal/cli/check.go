@@ -18,14 +18,10 @@ func newCheckCmd(e *env) *cobra.Command {
 		Short: "Check every configured system's credentials and permissions; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(configPath)
+			ctx := cmd.Context()
+			a, err := openApp(ctx, configPath, app.Options{LogTo: e.stderr})
 			if err != nil {
 				return err
-			}
-			ctx := cmd.Context()
-			a, err := app.Open(ctx, cfg, app.Options{LogTo: e.stderr})
-			if err != nil {
-				return withCode(ExitUsage, err)
 			}
 			defer a.Close()
 			type check struct {

@@ -29,8 +29,7 @@ The cases are worked by 'offboard serve'.`,
 			if !yes && !e.isTerminal() {
 				return usageErr("refusing to open cases without --yes: stdin is not a terminal to confirm on")
 			}
-			cfg, err := loadConfig(configPath)
-			if err != nil {
+			if _, err := loadConfig(configPath); err != nil {
 				return err
 			}
 			f, err := os.Open(args[0])
@@ -47,9 +46,9 @@ The cases are worked by 'offboard serve'.`,
 				return withCode(ExitError, errors.New("not confirmed; nothing was imported"))
 			}
 			ctx := cmd.Context()
-			a, err := app.Open(ctx, cfg, app.Options{LogTo: e.stderr})
+			a, err := openApp(ctx, configPath, app.Options{LogTo: e.stderr})
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return err
 			}
 			defer a.Close()
 			tw := tabwriter.NewWriter(e.stdout, 0, 2, 2, ' ', 0)

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"os"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"os"
 
 	"github.com/offboard-dev/offboard/internal/app"
 	"github.com/offboard-dev/offboard/internal/connector"

@@ -41,14 +41,10 @@ and 'offboard serve' keeps retrying it); 2 for usage or configuration errors; 1 
 			if !yes && !e.isTerminal() {
 				return usageErr("refusing to change anything without --yes: stdin is not a terminal to confirm on")
 			}
-			cfg, err := loadConfig(configPath)
+			ctx := cmd.Context()
+			a, err := openApp(ctx, configPath, app.Options{LogTo: e.stderr})
 			if err != nil {
 				return err
-			}
-			ctx := cmd.Context()
-			a, err := app.Open(ctx, cfg, app.Options{LogTo: e.stderr})
-			if err != nil {
-				return withCode(ExitUsage, err)
 			}
 			defer a.Close()
 			person, err := a.ResolvePerson(ctx, who.email, who.workerID, who.name)

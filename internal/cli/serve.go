@@ -20,19 +20,15 @@ func newServeCmd(e *env) *cobra.Command {
 		Short: "Run the daemon: Workday poller, signed HR webhook, workers and the API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(configPath)
+			ctx := cmd.Context()
+			a, err := openApp(ctx, configPath, app.Options{LogTo: e.stderr, JSONLogs: true})
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, err := app.Open(ctx, cfg, app.Options{LogTo: e.stderr, JSONLogs: true})
-			if err != nil {
-				return withCode(ExitUsage, err)
-			}
 			defer a.Close()
-			ln, err := net.Listen("tcp", cfg.Server.Listen)
+			ln, err := net.Listen("tcp", a.Config.Server.Listen)
 			if err != nil {
-				return fmt.Errorf("listen on %s: %w", cfg.Server.Listen, err)
+				return fmt.Errorf("listen on %s: %w", a.Config.Server.Listen, err)
 			}
 			return serve(ctx, a, ln)
 		},

@@ -103,6 +103,16 @@ func newAuditCmd(e *env) *cobra.Command {
 	return audit
 }
 
+// openApp loads the configuration (a problem there is a usage error, exit 2) and opens the
+// whole app on it; failing to reach the store or build the app after that is exit 1.
+func openApp(ctx context.Context, configPath string, o app.Options) (*app.App, error) {
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, o)
+}
+
 // openStore opens the store a configuration names, for commands that only read it.
 func openStore(ctx context.Context, configPath string) (store.Store, error) {
 	cfg, err := loadConfig(configPath)
