@@ -48,6 +48,14 @@ type Options struct {
 	HTTP *http.Client
 }
 
+// httpClient is the client for vendor APIs: Options.HTTP, or one with a 30 s timeout.
+func (o Options) httpClient() *http.Client {
+	if o.HTTP != nil {
+		return o.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
 // Planner is the part of the app that reads systems without a store: enough for `plan`.
 type Planner struct {
 	Config     *Config
@@ -75,10 +83,7 @@ func NewPlanner(cfg *Config, logTo io.Writer) (*Planner, error) {
 func newPlanner(cfg *Config, o Options) (*Planner, error) {
 	red := &secret.Redactor{}
 	red.Add(cfg.Secrets()...)
-	hc := o.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
+	hc := o.httpClient()
 	p := &Planner{Config: cfg, Redactor: red, Log: newLogger(o, red)}
 	for _, s := range Systems {
 		if c := s.Build(cfg, hc); c != nil {
@@ -152,12 +157,8 @@ func Open(ctx context.Context, cfg *Config, o Options) (*App, error) {
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	done := ""
 	if j := cfg.Ticket.Jira; j != nil {
-		hc := o.HTTP
-		if hc == nil {
-			hc = &http.Client{Timeout: 30 * time.Second}
-		}
 		a.Tracker = jira.New(jira.Config{BaseURL: j.BaseURL, Email: j.Email, Token: j.Token.Reveal(), Project: j.Project,
-			IssueType: j.IssueType, DoneTransition: j.DoneTransition, HTTP: hc})
+			IssueType: j.IssueType, DoneTransition: j.DoneTransition, HTTP: o.httpClient()})
 		done = j.DoneTransition
 	}
 	var periodic []workflow.Periodic
