@@ -275,9 +275,13 @@ func (c *Client) once(ctx context.Context, pacer *Pacer, req Request, u *url.URL
 		return nil, secrets, fmt.Errorf("%s: %s %s: %w", c.System, req.Method, u.Path, cause)
 	}
 	defer hresp.Body.Close()
-	respBody, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody))
+	respBody, err := io.ReadAll(io.LimitReader(hresp.Body, maxBody+1))
 	if err != nil {
 		return nil, secrets, fmt.Errorf("%s: %s %s: read response: %s", c.System, req.Method, u.Path, scrub(err.Error(), secrets))
+	}
+	if len(respBody) > maxBody {
+		// A truncated page would be read as the whole answer: a list cut short hides access.
+		return nil, secrets, Permanent(fmt.Errorf("%s: %s %s: the response is larger than %d MiB; refusing to read part of it", c.System, req.Method, u.Path, maxBody>>20))
 	}
 	return &Response{Status: hresp.StatusCode, Header: hresp.Header, Body: respBody}, secrets, nil
 }

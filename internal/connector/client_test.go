@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -380,5 +381,21 @@ func TestJSONDecodesAndReportsBadReplies(t *testing.T) {
 	_, err := c.JSON(t.Context(), http.MethodGet, srv.URL+"/groups?after=c1", nil, nil, &out)
 	if err == nil || !strings.Contains(err.Error(), "GET /groups: decode reply") {
 		t.Errorf("undecodable reply: %v, want a decode error naming the path without its query", err)
+	}
+}
+
+// TestOversizeResponseIsRefusedNotTruncated protects read-backs: a list cut off at the size
+// limit would look complete and hide access, so the whole call fails instead.
+func TestOversizeResponseIsRefusedNotTruncated(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`["` + strings.Repeat("g", maxBody) + `"]`))
+	}))
+	defer srv.Close()
+	c := &Client{System: "acme", BaseURL: srv.URL}
+	_, err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/groups"})
+	if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Fatalf("Do = %v, want a permanent refusal naming the limit", err)
 	}
 }

@@ -9,6 +9,7 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,43 @@ func (p Person) Handle(system string) string {
 		return ""
 	}
 	return p.Handles[system]
+}
+
+// Rules for deriving a person's account name in a system that has no lookup by email (a
+// database login, an LDAP uid).
+const (
+	// NameFromEmailLocal is the handle for the system if given, else the email's local part.
+	NameFromEmailLocal = "email_local"
+	// NameFromEmail is the whole email address.
+	NameFromEmail = "email"
+	// NameFromHandle is the handle for the system only.
+	NameFromHandle = "handle"
+)
+
+// AccountName derives p's account name in system by rule (one of the NameFrom constants),
+// lower-casing what comes from the email. When there is none it returns "" and why, for the
+// plan's notes.
+func (p Person) AccountName(system, rule string) (name, why string) {
+	h := p.Handle(system)
+	switch {
+	case rule == NameFromHandle:
+		if h == "" {
+			return "", fmt.Sprintf("no %s handle was given, and accounts there are matched by handle", system)
+		}
+		return h, ""
+	case rule == NameFromEmail:
+		if p.Email == "" {
+			return "", "no email was given"
+		}
+		return strings.ToLower(p.Email), ""
+	case h != "":
+		return h, ""
+	}
+	local, _, ok := strings.Cut(p.Email, "@")
+	if !ok || local == "" {
+		return "", "no email was given to derive the account name from"
+	}
+	return strings.ToLower(local), ""
 }
 
 // Action is one change in one system, planned before it is made. Actions are data: they are
@@ -80,6 +118,19 @@ type Manual struct {
 	Detail string `json:"detail"`
 }
 
+// Rotation is a secret the person could read and may have copied, which leaving does not
+// revoke: a repository's Actions secret, a shared deploy key. Only its name and where it lives
+// are recorded, never its value; the ticket lists them for the owners to rotate.
+type Rotation struct {
+	System string `json:"system"`
+	// Location is where the secret lives, e.g. "repository acme/payments".
+	Location string `json:"location"`
+	// Name is the secret's name, e.g. "AWS_SECRET_ACCESS_KEY".
+	Name string `json:"name"`
+	// Reason says why the person could read it, e.g. "admin on the repository".
+	Reason string `json:"reason"`
+}
+
 // Plan is what one connector found for one person: the actions to take, what it keeps and why,
 // and what a human must do. A person with no account in the system has NotFound set and an
 // explanation in Notes; that is a finding, not an error.
@@ -91,7 +142,9 @@ type Plan struct {
 	Actions  []Action `json:"actions"`
 	Kept     []Kept   `json:"kept,omitempty"`
 	Manual   []Manual `json:"manual,omitempty"`
-	Notes    []string `json:"notes,omitempty"`
+	// Rotate lists secrets the person could read, for their owners to rotate.
+	Rotate []Rotation `json:"rotate,omitempty"`
+	Notes  []string   `json:"notes,omitempty"`
 }
 
 // Evidence is what a fresh read of the system showed after an action was applied.
@@ -104,6 +157,24 @@ type Evidence struct {
 	Read json.RawMessage `json:"read,omitempty"`
 	// CheckedAt is when the read was made.
 	CheckedAt time.Time `json:"checked_at"`
+}
+
+// Observe is the evidence of one read-back made at at: whether the access is gone, a summary
+// for people, and the relevant part of the read, stored as JSON (left out if it cannot be
+// encoded, so a read that will not encode never costs the evidence its verdict).
+func Observe(verified bool, observed string, read any, at time.Time) Evidence {
+	raw, err := json.Marshal(read)
+	if err != nil {
+		raw = nil
+	}
+	return Evidence{Verified: verified, Observed: observed, Read: raw, CheckedAt: at.UTC()}
+}
+
+// UserGone is the evidence when the user no longer exists at all in system: a deleted user
+// holds nothing, so whatever an action removes (what) is gone too.
+func UserGone(system, uid, who, what string, at time.Time) Evidence {
+	return Observe(true, fmt.Sprintf("user %s (%s) no longer exists in %s (deleted), so they hold no %s", uid, who, system, what),
+		map[string]any{"user_id": uid, "exists": false}, at)
 }
 
 // Connector is the contract every connected system implements.

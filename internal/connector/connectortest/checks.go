@@ -38,7 +38,33 @@ func planWithActions(ctx context.Context, f Fixture, tr *record, where string) (
 	return pl, nil
 }
 
+// unchanged runs fn and reports whether the real server's state for the fixture's people is
+// the same afterwards, naming what changed when it is not.
+func unchanged(ctx context.Context, f Fixture, what string, fn func() error) error {
+	before, err := f.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot before %s: %w", what, err)
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	after, err := f.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot after %s: %w", what, err)
+	}
+	if before != after {
+		return fmt.Errorf("%s changed the server:\n before: %s\n after:  %s", what, before, after)
+	}
+	return nil
+}
+
 func checkPlanReadsOnly(ctx context.Context, f Fixture, tr *record) error {
+	if f.realServer() {
+		return unchanged(ctx, f, "planning", func() error {
+			_, err := planWithActions(ctx, f, tr, "Plan(Person)")
+			return err
+		})
+	}
 	before := len(f.Recorder.Calls())
 	if _, err := planWithActions(ctx, f, tr, "Plan(Person)"); err != nil {
 		return err
@@ -60,15 +86,29 @@ func checkPlanReadsOnly(ctx context.Context, f Fixture, tr *record) error {
 }
 
 func checkUnknownPerson(ctx context.Context, f Fixture, tr *record) error {
-	before := len(f.Recorder.Calls())
-	pl, err := plan(ctx, f.Connector, f.Unknown, tr, "Plan(Unknown)")
-	if err != nil {
-		return fmt.Errorf("%w (a person with no account is a finding: return a Plan with NotFound, not an error)", err)
-	}
 	var problems []string
-	for _, c := range f.Recorder.Calls()[before:] {
-		if !f.readOnly(c) {
-			problems = append(problems, "planning wrote: "+c.Method+" "+c.Path)
+	var pl connector.Plan
+	planUnknown := func() error {
+		var err error
+		pl, err = plan(ctx, f.Connector, f.Unknown, tr, "Plan(Unknown)")
+		if err != nil {
+			return fmt.Errorf("%w (a person with no account is a finding: return a Plan with NotFound, not an error)", err)
+		}
+		return nil
+	}
+	if f.realServer() {
+		if err := unchanged(ctx, f, "planning for Unknown", planUnknown); err != nil {
+			return err
+		}
+	} else {
+		before := len(f.Recorder.Calls())
+		if err := planUnknown(); err != nil {
+			return err
+		}
+		for _, c := range f.Recorder.Calls()[before:] {
+			if !f.readOnly(c) {
+				problems = append(problems, "planning wrote: "+c.Method+" "+c.Path)
+			}
 		}
 	}
 	if !pl.NotFound {
@@ -255,6 +295,9 @@ func checkIdempotent(ctx context.Context, f Fixture, tr *record) error {
 }
 
 func checkRateLimit(ctx context.Context, f Fixture, tr *record) error {
+	if f.realServer() {
+		return notApplicable{"a real server has no rate limit to inject; the connector's connection limits are its own tests' concern"}
+	}
 	status := f.throttleStatus()
 	throttled := func() int { return countStatus(f.Recorder.Calls(), status) }
 	f.Faults.ThrottleNext(3)
@@ -291,6 +334,9 @@ func checkUnauthorized(ctx context.Context, f Fixture, tr *record) error {
 }
 
 func checkServerError(ctx context.Context, f Fixture, tr *record) error {
+	if f.realServer() {
+		return checkUnreachable(ctx, f, tr)
+	}
 	f.Faults.FailNext(50, http.StatusServiceUnavailable)
 	pl, err := f.Connector.Plan(ctx, f.Person)
 	tr.error("Plan(Person) during an outage", err)
@@ -319,4 +365,21 @@ func countStatus(calls []sim.Call, status int) int {
 		}
 	}
 	return n
+}
+
+// checkUnreachable is the outage check for real-server fixtures: no server at the address.
+func checkUnreachable(ctx context.Context, f Fixture, tr *record) error {
+	pl, err := f.Unreachable.Plan(ctx, f.Person)
+	tr.error("Unreachable.Plan(Person)", err)
+	if err == nil {
+		_ = tr.json("Unreachable.Plan(Person)", pl)
+		return fmt.Errorf("planning succeeded with no server to talk to (not found: %v, %d actions); an outage must be an error, never a finding", pl.NotFound, len(pl.Actions))
+	}
+	if connector.IsPermanent(err) {
+		return fmt.Errorf("an unreachable server was reported as permanent, so the step would stop instead of retrying: %w", err)
+	}
+	if _, err := planWithActions(ctx, f, tr, "Plan(Person) with the server reachable"); err != nil {
+		return fmt.Errorf("the connector with the right address: %w", err)
+	}
+	return nil
 }

@@ -17,6 +17,8 @@
 package connectortest
 
 import (
+	"context"
+
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/sim"
 )
@@ -48,4 +50,19 @@ type Fixture struct {
 	// ThrottleStatus is the status of the vendor's throttle response as written by the
 	// simulator for Faults.ThrottleNext; 0 means 429. Google answers 403 and AWS IAM 400.
 	ThrottleStatus int
+
+	// A connector tested against a real server (an LDAP directory, a database) rather than a
+	// simulator leaves Faults and Recorder nil and sets Snapshot and Unreachable instead.
+	//
+	// Snapshot describes the server state the connector could change for Person and Unknown
+	// (their entries, memberships, role attributes), so that planning can be shown to change
+	// nothing by comparing snapshots taken before and after.
+	Snapshot func(ctx context.Context) (string, error)
+	// Unreachable is the connector configured for an address where no server listens: its
+	// failures must be retryable, never a finding and never permanent. There is no rate limit
+	// to inject into a real server, so the rate-limit check does not apply to such fixtures.
+	Unreachable connector.Connector
 }
+
+// realServer reports whether the fixture talks to a real server instead of a simulator.
+func (f Fixture) realServer() bool { return f.Faults == nil && f.Recorder == nil }

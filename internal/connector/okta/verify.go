@@ -2,7 +2,6 @@ package okta
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,17 +54,12 @@ func (c *Connector) Verify(ctx context.Context, a connector.Action) (connector.E
 }
 
 func (c *Connector) evidence(verified bool, observed string, read any) connector.Evidence {
-	raw, err := json.Marshal(read)
-	if err != nil {
-		raw = nil
-	}
-	return connector.Evidence{Verified: verified, Observed: observed, Read: raw, CheckedAt: c.now().UTC()}
+	return connector.Observe(verified, observed, read, c.now())
 }
 
 // gone is the evidence when the user no longer exists at all: a deleted user holds nothing.
 func (c *Connector) gone(uid, who, what string) connector.Evidence {
-	return c.evidence(true, fmt.Sprintf("user %s (%s) no longer exists in Okta (deleted), so they hold no %s", uid, who, what),
-		map[string]any{"user_id": uid, "exists": false})
+	return connector.UserGone("Okta", uid, who, what, c.now())
 }
 
 func notFound(err error) bool { return errors.Is(err, connector.ErrNotFound) }
