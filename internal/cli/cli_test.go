@@ -17,7 +17,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/offboard-dev/offboard/internal/hr"
+	"github.com/offboard-dev/offboard/internal/signature"
 	"github.com/offboard-dev/offboard/internal/simenv"
 	"github.com/offboard-dev/offboard/internal/store"
 	"github.com/offboard-dev/offboard/internal/workflow"
@@ -353,7 +353,7 @@ func TestServeTakesASignedTerminationAndShutsDownGracefully(t *testing.T) {
 	}
 	body := []byte(fmt.Sprintf(`{"event_id":"hr-1","type":"termination","worker_id":"W1004","email":"lee.park@acme.example","name":"Lee Park","effective_at":%q,"reason":"contract ended"}`, time.Now().UTC().Format(time.RFC3339)))
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/hr/events", bytes.NewReader(body))
-	req.Header.Set("Offboard-Signature", hr.Sign([]byte(simenv.WebhookSecret), time.Now(), body))
+	req.Header.Set("Offboard-Signature", signature.Sign([]byte(simenv.WebhookSecret), time.Now(), body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

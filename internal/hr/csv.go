@@ -29,6 +29,10 @@ var csvColumns = []csvColumn{
 	{"involuntary", false},
 }
 
+// handleColumn prefixes the columns giving a person's handle in one system, e.g.
+// "handle.github".
+const handleColumn = "handle."
+
 // RowError is one bad line of a CSV (line 1 is the header) and everything wrong with it.
 type RowError struct {
 	Line     int
@@ -113,6 +117,15 @@ func ReadCSV(r io.Reader, source string, now time.Time) ([]Event, error) {
 			return ""
 		}
 		ev, problems := csvEvent(cell, source, now)
+		for name := range col {
+			if system, ok := strings.CutPrefix(name, handleColumn); ok && cell(name) != "" {
+				if ev.Handles == nil {
+					ev.Handles = map[string]string{}
+				}
+				ev.Handles[system] = cell(name)
+			}
+		}
+		problems = append(problems, HandleProblems(ev.Handles)...)
 		if ev.ID != "" {
 			if first, dup := seen[ev.ID]; dup {
 				problems = append(problems, fmt.Sprintf("event_id %q repeats line %d", ev.ID, first))
@@ -146,7 +159,7 @@ func csvHeader(header []string) (map[string]int, []string) {
 	var problems []string
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		known := slices.ContainsFunc(csvColumns, func(c csvColumn) bool { return c.name == name })
+		known := slices.ContainsFunc(csvColumns, func(c csvColumn) bool { return c.name == name }) || strings.HasPrefix(name, handleColumn)
 		switch {
 		case !known:
 			problems = append(problems, fmt.Sprintf("unknown column %q", strings.TrimSpace(h)))

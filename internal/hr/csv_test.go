@@ -2,6 +2,7 @@ package hr
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,9 +41,29 @@ func TestReadCSVGoodFile(t *testing.T) {
 			t.Errorf("row %d: EffectiveAt = %s, want %s", i, evs[i].EffectiveAt, want[i].EffectiveAt)
 		}
 		evs[i].EffectiveAt = want[i].EffectiveAt
-		if evs[i] != want[i] {
+		if !reflect.DeepEqual(evs[i], want[i]) {
 			t.Errorf("row %d:\n got %+v\nwant %+v", i, evs[i], want[i])
 		}
+	}
+}
+
+// TestReadCSVHandles protects per-system identities: handle.<system> columns reach the event,
+// empty cells are skipped and a malformed handle is a row problem.
+func TestReadCSVHandles(t *testing.T) {
+	t.Parallel()
+	in := "worker_id,email,name,manager_email,effective_at,reason,involuntary,handle.github,handle.aws\n" +
+		"W1,ann@acme.test,,,,,,ann-codes,\nW2,cy@acme.test,,,,,,cy codes,cy\n"
+	_, err := ReadCSV(strings.NewReader(in), "csv", csvNow)
+	var ce *CSVError
+	if !errors.As(err, &ce) || len(ce.Rows) != 1 || ce.Rows[0].Line != 3 || !strings.Contains(strings.Join(ce.Rows[0].Problems, ";"), "handle for github must be one identifier") {
+		t.Fatalf("ReadCSV = %v, want line 3's github handle reported", err)
+	}
+	evs, err := ReadCSV(strings.NewReader(in[:strings.LastIndex(in[:len(in)-1], "\n")+1]), "csv", csvNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"github": "ann-codes"}; !reflect.DeepEqual(evs[0].Handles, want) {
+		t.Errorf("handles = %v, want %v", evs[0].Handles, want)
 	}
 }
 

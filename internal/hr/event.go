@@ -9,9 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Type says what an event asks for.
@@ -37,6 +41,9 @@ type Event struct {
 	EffectiveAt time.Time `json:"effective_at"`
 	Reason      string    `json:"reason,omitempty"`
 	Involuntary bool      `json:"involuntary,omitempty"`
+	// Handles are the person's identities in systems where they differ from the email,
+	// keyed by system name, e.g. {"github": "octocat"}; connectors prefer them.
+	Handles map[string]string `json:"handles,omitempty"`
 	// Actor is who or what brought the event in: "workday", "webhook", "cli:alice".
 	Actor string `json:"actor,omitempty"`
 }
@@ -72,11 +79,30 @@ func (e Event) Problems() []string {
 			problems = append(problems, fmt.Sprintf("manager_email %q is not an address", e.Manager))
 		}
 	}
+	problems = append(problems, HandleProblems(e.Handles)...)
 	if e.Type == Termination && e.EffectiveAt.IsZero() {
 		problems = append(problems, "effective_at is required for a termination")
 	}
 	return problems
 }
+
+// HandleProblems checks handles: a system name of lower-case letters, digits and dashes, and
+// a value with no spaces or control characters (a handle is an identifier, never free text).
+func HandleProblems(handles map[string]string) []string {
+	var problems []string
+	for _, system := range slices.Sorted(maps.Keys(handles)) {
+		v := handles[system]
+		if !handleSystem.MatchString(system) {
+			problems = append(problems, fmt.Sprintf("handle system %q must be a system name such as github", system))
+		}
+		if strings.TrimSpace(v) == "" || strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			problems = append(problems, fmt.Sprintf("handle for %s must be one identifier without spaces", system))
+		}
+	}
+	return problems
+}
+
+var handleSystem = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 
 // Digest is a hash of the event's content (not its source or actor), used to tell a retried
 // delivery of the same event from a different event that reuses an ID.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/offboard-dev/offboard/internal/signature"
 )
 
 // MaxWebhookBody is the largest webhook body accepted. One event is a few hundred bytes; the
@@ -40,7 +42,7 @@ func NewWebhook(intake Intake, secrets [][]byte, log *slog.Logger) http.Handler 
 
 // webhookFields lists the fields a webhook body may carry. The body is decoded field by field
 // rather than into a struct, so one answer can name every problem instead of the first.
-var webhookFields = []string{"event_id", "type", "worker_id", "email", "name", "manager_email", "effective_at", "reason", "involuntary"}
+var webhookFields = []string{"event_id", "type", "worker_id", "email", "name", "manager_email", "effective_at", "reason", "involuntary", "handles"}
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -65,9 +67,9 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Now != nil {
 		now = h.Now
 	}
-	if err := VerifySignature(r.Header.Get(SignatureHeader), body, h.Secrets, now()); err != nil {
+	if err := signature.Verify(r.Header.Get(signature.Header), body, h.Secrets, now()); err != nil {
 		msg := "signature rejected: " + err.Error()
-		if errors.Is(err, ErrNoSecrets) {
+		if errors.Is(err, signature.ErrNoSecrets) {
 			// The sender cannot fix this one; say so in the log, not in the answer.
 			msg = "signature rejected"
 		}
@@ -160,6 +162,11 @@ func decodeWebhookEvent(body []byte) (Event, []string) {
 		Name:     str("name"),
 		Manager:  str("manager_email"),
 		Reason:   str("reason"),
+	}
+	if raw, ok := fields["handles"]; ok {
+		if err := json.Unmarshal(raw, &ev.Handles); err != nil {
+			reasons = append(reasons, `handles must be an object of strings, e.g. {"github": "octocat"}`)
+		}
 	}
 	if raw, ok := fields["involuntary"]; ok {
 		if err := json.Unmarshal(raw, &ev.Involuntary); err != nil {

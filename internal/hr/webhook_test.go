@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offboard-dev/offboard/internal/signature"
 )
 
 // fakeIntake records what it receives and answers with a fixed receipt or error.
@@ -64,7 +67,7 @@ func TestWebhook(t *testing.T) {
 	t.Parallel()
 	signed := func(body string) http.Header {
 		h := http.Header{}
-		h.Set(SignatureHeader, Sign([]byte(webhookSecret), webhookNow, []byte(body)))
+		h.Set(signature.Header, signature.Sign([]byte(webhookSecret), webhookNow, []byte(body)))
 		return h
 	}
 	big := `{"reason":"` + strings.Repeat("x", MaxWebhookBody) + `"}`
@@ -84,13 +87,13 @@ func TestWebhook(t *testing.T) {
 		{name: "rescission needs no effective_at", header: signed(`{"event_id":"r1","type":"rescission","worker_id":"W1"}`),
 			body: `{"event_id":"r1","type":"rescission","worker_id":"W1"}`, wantStatus: 202, wantStored: true},
 		{name: "unsigned", body: goodBody, wantStatus: 401, wantInBody: []string{"missing"}},
-		{name: "signed by someone else", header: http.Header{SignatureHeader: {Sign([]byte("guess"), webhookNow, []byte(goodBody))}},
+		{name: "signed by someone else", header: http.Header{signature.Header: {signature.Sign([]byte("guess"), webhookNow, []byte(goodBody))}},
 			body: goodBody, wantStatus: 401, wantInBody: []string{"does not match"}},
 		{name: "body changed after signing", header: signed(goodBody), body: strings.Replace(goodBody, "W1", "W2", 1),
 			wantStatus: 401, wantInBody: []string{"does not match"}},
-		{name: "stale signature", header: http.Header{SignatureHeader: {Sign([]byte(webhookSecret), webhookNow.Add(-time.Hour), []byte(goodBody))}},
+		{name: "stale signature", header: http.Header{signature.Header: {signature.Sign([]byte(webhookSecret), webhookNow.Add(-time.Hour), []byte(goodBody))}},
 			body: goodBody, wantStatus: 401, wantInBody: []string{"outside the allowed window"}},
-		{name: "malformed signature", header: http.Header{SignatureHeader: {"sha256=deadbeef"}}, body: goodBody,
+		{name: "malformed signature", header: http.Header{signature.Header: {"sha256=deadbeef"}}, body: goodBody,
 			wantStatus: 401, wantInBody: []string{"malformed"}},
 		{name: "not JSON", header: signed(`{"event_id":`), body: `{"event_id":`, wantStatus: 400, wantInBody: []string{"not a JSON object"}},
 		{name: "JSON but not an object", header: signed(`[1]`), body: `[1]`, wantStatus: 400, wantInBody: []string{"not a JSON object"}},
@@ -104,6 +107,14 @@ func TestWebhook(t *testing.T) {
 			wantInBody: []string{"event_id is required", `type must be`, "worker_id or email is required"}},
 		{name: "termination without effective_at", header: signed(`{"event_id":"e","type":"termination","email":"a@b.test"}`),
 			body: `{"event_id":"e","type":"termination","email":"a@b.test"}`, wantStatus: 400, wantInBody: []string{"effective_at is required"}},
+		{name: "handles carried", header: signed(`{"event_id":"h1","type":"termination","email":"a@b.test","effective_at":"2026-11-30T17:00:00Z","handles":{"github":"ann-codes"}}`),
+			body: `{"event_id":"h1","type":"termination","email":"a@b.test","effective_at":"2026-11-30T17:00:00Z","handles":{"github":"ann-codes"}}`, wantStatus: 202, wantStored: true},
+		{name: "handles must be identifiers", header: signed(`{"event_id":"h2","type":"termination","email":"a@b.test","effective_at":"2026-11-30T17:00:00Z","handles":{"GitHub":"ann codes","aws":7}}`),
+			body: `{"event_id":"h2","type":"termination","email":"a@b.test","effective_at":"2026-11-30T17:00:00Z","handles":{"GitHub":"ann codes","aws":7}}`, wantStatus: 400,
+			wantInBody: []string{"handles must be an object of strings"}},
+		{name: "handle values are checked", header: signed(`{"event_id":"h3","type":"termination","email":"a@b.test","effective_at":"2026-11-30T17:00:00Z","handles":{"GitHub":"ann codes"}}`),
+			body: `{"event_id":"h3","type":"termination","email":"a@b.test","effective_at":"2026-11-30T17:00:00Z","handles":{"GitHub":"ann codes"}}`, wantStatus: 400,
+			wantInBody: []string{`handle system \"GitHub\" must be a system name`, "handle for GitHub must be one identifier"}},
 		{name: "too large", header: signed(big), body: big, wantStatus: 413},
 		{name: "conflict", header: signed(goodBody), body: goodBody, intakeErr: ErrConflict, wantStatus: 409, wantInBody: []string{"hris-1"}, wantStored: true},
 		{name: "wrapped conflict", header: signed(goodBody), body: goodBody, intakeErr: errors.Join(errors.New("store"), ErrConflict), wantStatus: 409, wantStored: true},
@@ -153,7 +164,7 @@ func TestWebhook(t *testing.T) {
 			if tc.wantStatus == 405 && rec.Header().Get("Allow") != http.MethodPost {
 				t.Errorf("405 without Allow: POST")
 			}
-			sigValue := tc.header.Get(SignatureHeader)
+			sigValue := tc.header.Get(signature.Header)
 			for _, secret := range []string{webhookSecret, "retired-secret", sigValue} {
 				if secret != "" && strings.Contains(logs.String(), secret) {
 					t.Fatalf("log contains a secret or the signature header: %s", logs.String())
@@ -172,7 +183,7 @@ func TestWebhookStoresTheEventAsSent(t *testing.T) {
 	h := NewWebhook(intake, [][]byte{[]byte(webhookSecret)}, nil)
 	req := httptest.NewRequest(http.MethodPost, "/v1/hr/events", strings.NewReader(goodBody))
 	// The real clock: NewWebhook has no test clock, so sign with the current time.
-	req.Header.Set(SignatureHeader, Sign([]byte(webhookSecret), time.Now(), []byte(goodBody)))
+	req.Header.Set(signature.Header, signature.Sign([]byte(webhookSecret), time.Now(), []byte(goodBody)))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted {
@@ -193,7 +204,7 @@ func TestWebhookStoresTheEventAsSent(t *testing.T) {
 		t.Errorf("EffectiveAt = %s, want %s", got0.EffectiveAt, want.EffectiveAt)
 	}
 	got0.EffectiveAt = want.EffectiveAt
-	if got0 != want {
+	if !reflect.DeepEqual(got0, want) {
 		t.Errorf("event = %+v\nwant    %+v", got0, want)
 	}
 }
@@ -206,7 +217,7 @@ func TestWebhookNoSecretConfigured(t *testing.T) {
 	intake := &fakeIntake{}
 	h := &Webhook{Intake: intake, Secrets: [][]byte{nil}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	req := httptest.NewRequest(http.MethodPost, "/v1/hr/events", strings.NewReader(goodBody))
-	req.Header.Set(SignatureHeader, Sign(nil, time.Now(), []byte(goodBody)))
+	req.Header.Set(signature.Header, signature.Sign(nil, time.Now(), []byte(goodBody)))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusUnauthorized || len(intake.events()) != 0 {

@@ -152,6 +152,8 @@ type openRequest struct {
 	EffectiveAt  time.Time `json:"effective_at"`
 	Reason       string    `json:"reason"`
 	Involuntary  bool      `json:"involuntary"`
+	// Handles are identities in systems where they are not the email, e.g. {"github": "octocat"}.
+	Handles map[string]string `json:"handles"`
 }
 
 func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +175,7 @@ func (s *Server) openCase(w http.ResponseWriter, r *http.Request) {
 		req.EventID = fmt.Sprintf("api:%s:%s", firstNonEmpty(req.WorkerID, req.Email), req.EffectiveAt.UTC().Format(time.RFC3339))
 	}
 	ev := hr.Event{ID: req.EventID, Source: "api", Actor: "api", Type: hr.Termination, WorkerID: req.WorkerID, Email: req.Email,
-		Name: req.Name, Manager: req.ManagerEmail, EffectiveAt: req.EffectiveAt, Reason: req.Reason, Involuntary: req.Involuntary}
+		Name: req.Name, Manager: req.ManagerEmail, EffectiveAt: req.EffectiveAt, Reason: req.Reason, Involuntary: req.Involuntary, Handles: req.Handles}
 	if err := ev.Validate(); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

@@ -116,7 +116,7 @@ func TestOpenCaseThroughTheAPIReachesTheIntake(t *testing.T) {
 	t.Parallel()
 	intake := &fakeIntake{}
 	srv, _ := newServer(t, intake)
-	status, body := call(t, "POST", srv.URL+"/v1/cases", apiToken, `{"email":"cy@example.com","involuntary":true,"reason":"policy"}`)
+	status, body := call(t, "POST", srv.URL+"/v1/cases", apiToken, `{"email":"cy@example.com","involuntary":true,"reason":"policy","handles":{"github":"cy-dev"}}`)
 	if status != 202 {
 		t.Fatalf("%d %s", status, body)
 	}
@@ -124,7 +124,7 @@ func TestOpenCaseThroughTheAPIReachesTheIntake(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &r); err != nil || r.CaseID != 7 {
 		t.Fatalf("receipt %s: %v", body, err)
 	}
-	if len(intake.got) != 1 || intake.got[0].Source != "api" || !intake.got[0].Involuntary || intake.got[0].Type != hr.Termination {
+	if len(intake.got) != 1 || intake.got[0].Source != "api" || !intake.got[0].Involuntary || intake.got[0].Type != hr.Termination || intake.got[0].Handles["github"] != "cy-dev" {
 		t.Fatalf("intake got %+v", intake.got)
 	}
 }

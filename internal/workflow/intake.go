@@ -90,7 +90,7 @@ func (e *Engine) openCase(ctx context.Context, tx store.Tx, ev hr.Event, plans [
 		return hr.Receipt{}, err
 	}
 	c := &store.Case{
-		Person:      connector.Person{WorkerID: ev.WorkerID, Email: ev.Email, Name: ev.Name, Manager: ev.Manager},
+		Person:      connector.Person{WorkerID: ev.WorkerID, Email: ev.Email, Name: ev.Name, Manager: ev.Manager, Handles: ev.Handles},
 		State:       store.CasePlanning,
 		Urgent:      ev.Involuntary,
 		Source:      ev.Source,

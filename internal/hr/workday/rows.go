@@ -81,6 +81,14 @@ func (p *Poller) event(row map[string]any) (hr.Event, error) {
 		Manager:  get(f.ManagerEmail),
 		Reason:   get(f.Reason),
 	}
+	for system, column := range f.Handles {
+		if v := get(column); v != "" {
+			if ev.Handles == nil {
+				ev.Handles = map[string]string{}
+			}
+			ev.Handles[system] = v
+		}
+	}
 	ev.Involuntary = truthy(get(f.Involuntary))
 	rescinded := truthy(get(f.Rescinded))
 	date := get(f.TerminationDate)

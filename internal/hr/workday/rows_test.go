@@ -1,6 +1,7 @@
 package workday
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,10 @@ func TestRowToEvent(t *testing.T) {
 			row: `{"Emp_Num":"E-9","Mail":"cy@acme.test","Legal_Name":"Cy","Last_Day":"2026-11-30","Termination_Category":"Terminate Employee > Involuntary > Misconduct","Primary_Reason":"Misconduct"}`,
 			want: hr.Event{ID: "workday:E-9:2026-11-30", Type: hr.Termination, WorkerID: "E-9", Email: "cy@acme.test", Name: "Cy",
 				EffectiveAt: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Reason: "Misconduct", Involuntary: true}},
+		{name: "handle columns", fields: Fields{Handles: map[string]string{"github": "GitHub_Username", "aws": "AWS_User"}},
+			row: `{"Employee_ID":"21002","Work_Email":"di@acme.test","Termination_Date":"2026-11-30","GitHub_Username":"di-dev","AWS_User":""}`,
+			want: hr.Event{ID: "workday:21002:2026-11-30", Type: hr.Termination, WorkerID: "21002", Email: "di@acme.test",
+				EffectiveAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Handles: map[string]string{"github": "di-dev"}}},
 		{name: "rescinded row", fields: custom, row: `{"Emp_Num":"E-9","Last_Day":"2026-11-30","Is_Rescinded":"1"}`,
 			want: hr.Event{ID: "workday:E-9:2026-11-30:rescinded", Type: hr.Rescission, WorkerID: "E-9",
 				EffectiveAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}},
@@ -137,7 +142,7 @@ func TestRowToEvent(t *testing.T) {
 				t.Errorf("EffectiveAt = %s, want %s", ev.EffectiveAt.UTC(), tc.want.EffectiveAt)
 			}
 			ev.EffectiveAt = tc.want.EffectiveAt
-			if ev != tc.want {
+			if !reflect.DeepEqual(ev, tc.want) {
 				t.Errorf("event:\n got %+v\nwant %+v", ev, tc.want)
 			}
 		})

@@ -28,6 +28,9 @@ type Fields struct {
 	WorkerID, Email, Name, ManagerEmail, TerminationDate, Involuntary, Rescinded string
 	// Reason is the column with the termination reason, copied into the event and the ticket.
 	Reason string
+	// Handles maps a system name to the column holding the person's identity there, e.g.
+	// {"github": "GitHub_Username"}; empty cells are skipped.
+	Handles map[string]string
 }
 
 // DefaultFields are the column aliases assumed when a name is not configured.

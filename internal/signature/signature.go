@@ -1,4 +1,7 @@
-package hr
+// Package signature signs and verifies the webhook requests offboard exchanges: HR systems
+// sign the terminations they send it, and offboard signs the requests it sends to a company's
+// own tools. One HMAC-SHA256 scheme serves both, so a company implements it once.
+package signature
 
 import (
 	"crypto/hmac"
@@ -11,22 +14,22 @@ import (
 	"time"
 )
 
-// SignatureHeader is the HTTP header that carries a webhook body's signature.
-const SignatureHeader = "Offboard-Signature"
+// Header is the HTTP header that carries a webhook body's signature.
+const Header = "Offboard-Signature"
 
-// SignatureTolerance is how far a signature's timestamp may be from the receiver's clock, in
+// Tolerance is how far a signature's timestamp may be from the receiver's clock, in
 // either direction. It bounds how long a captured request can be replayed (a replay inside the
 // window carries the same event_id, which the intake recognises as a duplicate).
-const SignatureTolerance = 5 * time.Minute
+const Tolerance = 5 * time.Minute
 
-// Reasons VerifySignature gives for refusing a request. They name the problem without echoing
+// Reasons Verify gives for refusing a request. They name the problem without echoing
 // the header, so they are safe to log and to return to the sender.
 var (
-	ErrSignatureMissing   = errors.New("signature header is missing")
-	ErrSignatureMalformed = errors.New("signature header is malformed")
-	ErrSignatureMismatch  = errors.New("signature does not match the body")
-	ErrSignatureStale     = errors.New("signature timestamp is outside the allowed window")
-	ErrNoSecrets          = errors.New("no webhook secret is configured")
+	ErrMissing   = errors.New("signature header is missing")
+	ErrMalformed = errors.New("signature header is malformed")
+	ErrMismatch  = errors.New("signature does not match the body")
+	ErrStale     = errors.New("signature timestamp is outside the allowed window")
+	ErrNoSecrets = errors.New("no webhook secret is configured")
 )
 
 // Sign returns the Offboard-Signature header value for body sent at t:
@@ -46,15 +49,15 @@ func mac(secret []byte, ts string, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// VerifySignature checks an Offboard-Signature header against body. Any of secrets may have
+// Verify checks an Offboard-Signature header against body. Any of secrets may have
 // signed it, so a secret can be rotated by configuring the new one beside the old one until
 // every sender has switched; any of several v1= values may match, so a sender can sign with
-// both during the switch. The timestamp must be within SignatureTolerance of now. The error
+// both during the switch. The timestamp must be within Tolerance of now. The error
 // wraps one of the ErrSignature* reasons and never contains the header's value.
-func VerifySignature(header string, body []byte, secrets [][]byte, now time.Time) error {
+func Verify(header string, body []byte, secrets [][]byte, now time.Time) error {
 	header = strings.TrimSpace(header)
 	if header == "" {
-		return ErrSignatureMissing
+		return ErrMissing
 	}
 	ts, sigs, err := parseSignature(header)
 	if err != nil {
@@ -79,14 +82,14 @@ func VerifySignature(header string, body []byte, secrets [][]byte, now time.Time
 		return ErrNoSecrets
 	}
 	if !matched {
-		return ErrSignatureMismatch
+		return ErrMismatch
 	}
 	// The timestamp is judged only once the signature is known to be genuine, so "stale"
 	// always means a real sender whose clock or queue is off, which is worth telling apart.
 	sec, _ := strconv.ParseInt(ts, 10, 64)
 	skew := now.Sub(time.Unix(sec, 0))
-	if skew > SignatureTolerance || skew < -SignatureTolerance {
-		return fmt.Errorf("%w: signed at %s, %s from now", ErrSignatureStale,
+	if skew > Tolerance || skew < -Tolerance {
+		return fmt.Errorf("%w: signed at %s, %s from now", ErrStale,
 			time.Unix(sec, 0).UTC().Format(time.RFC3339), skew.Round(time.Second))
 	}
 	return nil
@@ -100,30 +103,30 @@ func parseSignature(header string) (string, [][]byte, error) {
 	for part := range strings.SplitSeq(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return "", nil, fmt.Errorf("%w: every part must be key=value", ErrSignatureMalformed)
+			return "", nil, fmt.Errorf("%w: every part must be key=value", ErrMalformed)
 		}
 		switch k {
 		case "t":
 			if ts != "" {
-				return "", nil, fmt.Errorf("%w: more than one t=", ErrSignatureMalformed)
+				return "", nil, fmt.Errorf("%w: more than one t=", ErrMalformed)
 			}
 			if n, err := strconv.ParseInt(v, 10, 64); err != nil || n <= 0 {
-				return "", nil, fmt.Errorf("%w: t= must be unix seconds", ErrSignatureMalformed)
+				return "", nil, fmt.Errorf("%w: t= must be unix seconds", ErrMalformed)
 			}
 			ts = v
 		case "v1":
 			sig, err := hex.DecodeString(v)
 			if err != nil || len(sig) != sha256.Size {
-				return "", nil, fmt.Errorf("%w: v1= must be %d hex digits", ErrSignatureMalformed, 2*sha256.Size)
+				return "", nil, fmt.Errorf("%w: v1= must be %d hex digits", ErrMalformed, 2*sha256.Size)
 			}
 			sigs = append(sigs, sig)
 		}
 	}
 	if ts == "" {
-		return "", nil, fmt.Errorf("%w: no t=", ErrSignatureMalformed)
+		return "", nil, fmt.Errorf("%w: no t=", ErrMalformed)
 	}
 	if len(sigs) == 0 {
-		return "", nil, fmt.Errorf("%w: no v1=", ErrSignatureMalformed)
+		return "", nil, fmt.Errorf("%w: no v1=", ErrMalformed)
 	}
 	return ts, sigs, nil
 }
