@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/store"
@@ -86,7 +87,7 @@ func PlanComment(c store.Case, steps []store.Step) Doc {
 		}
 		var items []string
 		if p.NotFound {
-			items = append(items, fmt.Sprintf("No %s account was found for %s, so nothing will be removed there. A human should confirm they have none.", system, personName(c.Person)))
+			items = append(items, fmt.Sprintf("No %s account was found for %s, so nothing will be removed there. If they use another identity there, give it as a handle.", system, personName(c.Person)))
 		}
 		for i, s := range own {
 			item := fmt.Sprintf("%d. %s", i+1, s.Action.Detail)
@@ -100,6 +101,9 @@ func PlanComment(c store.Case, steps []store.Step) Doc {
 		}
 		for _, m := range p.Manual {
 			items = append(items, "For a human: "+m.Detail)
+		}
+		for _, r := range p.Rotate {
+			items = append(items, "Secret to rotate: "+rotationLine(r))
 		}
 		for _, n := range p.Notes {
 			items = append(items, "Note: "+n)
@@ -122,7 +126,7 @@ func SystemComment(c store.Case, system string, steps []store.Step) Doc {
 	own := stepsOf(steps, system)
 	p := planOf(c, system)
 	if p.NotFound {
-		return Doc{Blocks: []Block{{Paragraph: fmt.Sprintf("%s: no account found for %s; nothing was removed there. A human should confirm they have none.", system, personName(c.Person))}}}
+		return Doc{Blocks: []Block{{Paragraph: fmt.Sprintf("%s: no account found for %s; nothing was removed there. If they use another identity there, give it as a handle.", system, personName(c.Person))}}}
 	}
 	var verified, failed, waiting []store.Step
 	for _, s := range own {
@@ -221,7 +225,44 @@ func FinalComment(c store.Case, steps []store.Step) Doc {
 	if len(needs) > 0 {
 		d.Blocks = append(d.Blocks, Block{Heading: "What a human must do"}, Block{Bullets: needs})
 	}
+	var absent []string
+	for _, p := range c.Plans {
+		if p.NotFound {
+			line := p.System
+			if len(p.Notes) > 0 {
+				line += ": " + strings.Join(p.Notes, " ")
+			}
+			absent = append(absent, line)
+		}
+	}
+	if len(absent) > 0 {
+		d.Blocks = append(d.Blocks, Block{Heading: "No account found"},
+			Block{Paragraph: "These systems were searched and hold no account for the person, so nothing was removed there. If the person used another identity in one of them, give it as a handle and plan again."},
+			Block{Bullets: absent})
+	}
+	var rotate []string
+	for _, p := range c.Plans {
+		for _, r := range p.Rotate {
+			rotate = append(rotate, rotationLine(r))
+		}
+	}
+	if len(rotate) > 0 {
+		// Rotation does not hold the case open: the leaver's access is gone either way. These
+		// are secrets they could read and may have copied, for their owners to replace.
+		d.Blocks = append(d.Blocks, Block{Heading: "Secrets to rotate"},
+			Block{Paragraph: "The leaver could read these secrets and may have kept a copy. Their access is removed; the secrets themselves should be replaced by their owners. Only names are listed, never values."},
+			Block{Bullets: rotate})
+	}
 	return d
+}
+
+// rotationLine describes one secret to rotate.
+func rotationLine(r connector.Rotation) string {
+	line := fmt.Sprintf("%s: %s in %s", r.System, r.Name, r.Location)
+	if r.Reason != "" {
+		line += " (" + r.Reason + ")"
+	}
+	return line
 }
 
 // NeedsHuman lists what a person must do for the case to be complete: each step that is not
@@ -234,8 +275,12 @@ func NeedsHuman(c store.Case, steps []store.Step) []string {
 			out = append(out, stepProblem(s, steps))
 		}
 	}
+	foundNowhere := len(c.Plans) > 0
 	for _, p := range c.Plans {
-		if p.NotFound {
+		foundNowhere = foundNowhere && p.NotFound
+	}
+	for _, p := range c.Plans {
+		if p.NotFound && foundNowhere {
 			out = append(out, fmt.Sprintf("Confirm %s has no %s account (none was found).", personName(c.Person), p.System))
 		}
 		for _, m := range p.Manual {

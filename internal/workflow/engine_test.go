@@ -290,6 +290,24 @@ func TestPersonNotFoundIsAFindingNotASuccess(t *testing.T) {
 	}
 }
 
+// TestNoAccountInOneSystemIsNotWorkForAPerson protects against alert fatigue: most people have
+// no account in some connected system, and a case whose person was found elsewhere and whose
+// every action is verified completes, with the absence reported.
+func TestNoAccountInOneSystemIsNotWorkForAPerson(t *testing.T) {
+	t.Parallel()
+	okta, jenkins := newFakeSystem("okta"), newFakeSystem("jenkins")
+	okta.add("ka@example.com", "eng")
+	h := newHarness(t, harnessOpts{connectors: []connector.Connector{okta, jenkins}})
+	r, err := h.eng.Receive(context.Background(), termination("e1", "ka@example.com", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := h.waitCase(t, r.CaseID, store.CasePartial, store.CaseCompleted)
+	if v.State != store.CaseCompleted || len(v.NeedsHuman) != 0 {
+		t.Fatalf("found in okta, absent from jenkins: got %s %v, want completed", v.State, v.NeedsHuman)
+	}
+}
+
 func TestAuditChainRecordsTheWholeCase(t *testing.T) {
 	t.Parallel()
 	sys := newFakeSystem("fake")

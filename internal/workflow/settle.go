@@ -181,12 +181,17 @@ func caseState(plans []connector.Plan, steps []store.Step, motion map[int64]bool
 			return store.CasePartial
 		}
 	}
+	// Not having an account in some systems is normal (not everyone uses Jenkins) and is
+	// reported on the ticket; found in none at all suggests the wrong identity, so a person
+	// must confirm before the case is called complete.
+	found := false
 	for _, p := range plans {
-		if p.NotFound || len(p.Manual) > 0 {
+		if len(p.Manual) > 0 {
 			return store.CasePartial
 		}
+		found = found || !p.NotFound
 	}
-	if len(plans) == 0 {
+	if !found {
 		return store.CasePartial
 	}
 	return store.CaseCompleted
