@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"time"
 
 	// The binary must load IANA zones on machines without zoneinfo (distroless and scratch
@@ -51,22 +52,6 @@ type Config struct {
 	Ticket     Ticket     `yaml:"ticket"`
 	HR         HR         `yaml:"hr"`
 	Server     Server     `yaml:"server"`
-}
-
-// Connectors configures the systems access is removed from. At least one is required.
-type Connectors struct {
-	Okta *Okta `yaml:"okta"`
-}
-
-// Okta configures the Okta connector.
-type Okta struct {
-	// BaseURL is the org's URL, e.g. https://acme.okta.com.
-	BaseURL string `yaml:"base_url"`
-	// Token is an API token, sent as "Authorization: SSWS <token>".
-	Token secret.Value `yaml:"token"`
-	// Concurrency caps requests in flight; 0 leaves it to the connector. Okta allows 75
-	// concurrent requests per org, shared with every other integration.
-	Concurrency int `yaml:"concurrency"`
 }
 
 // Ticket configures the deprovisioning ticket.
@@ -136,6 +121,9 @@ type WorkdayFields struct {
 	Rescinded       string `yaml:"rescinded"`
 	// Reason is the column with the termination reason, copied into the case and the ticket.
 	Reason string `yaml:"reason"`
+	// Handles maps a system name to the column holding the person's identity in it, for
+	// systems where that is not the work email, e.g. {github: GitHub_Username}.
+	Handles map[string]string `yaml:"handles"`
 }
 
 // Webhook configures the signed HR webhook (POST /v1/hr/events).
@@ -183,11 +171,28 @@ func Load(path string) (*Config, error) {
 func (c *Config) Secrets() []string {
 	var out []string
 	collectSecrets(reflect.ValueOf(c).Elem(), &out)
-	if u, err := url.Parse(c.Store); err == nil {
+	out = append(out, dsnPasswords(c.Store)...)
+	for _, db := range append(append([]DatabaseRole(nil), c.Connectors.Postgres...), c.Connectors.MySQL...) {
+		out = append(out, dsnPasswords(db.DSN.Reveal())...)
+	}
+	return out
+}
+
+// dsnPasswords returns the passwords in a database connection string: a URL's user password
+// or password= parameter, or a MySQL DSN's user:password@ prefix.
+func dsnPasswords(dsn string) []string {
+	var out []string
+	if u, err := url.Parse(dsn); err == nil && strings.Contains(dsn, "://") {
 		if p, ok := u.User.Password(); ok && p != "" {
 			out = append(out, p)
 		}
 		if p := u.Query().Get("password"); p != "" {
+			out = append(out, p)
+		}
+		return out
+	}
+	if userinfo, _, ok := strings.Cut(dsn, "@"); ok {
+		if _, p, ok := strings.Cut(userinfo, ":"); ok && p != "" {
 			out = append(out, p)
 		}
 	}
@@ -205,6 +210,10 @@ func collectSecrets(v reflect.Value, out *[]string) {
 	case v.Kind() == reflect.Pointer:
 		if !v.IsNil() {
 			collectSecrets(v.Elem(), out)
+		}
+	case v.Kind() == reflect.Slice:
+		for i := range v.Len() {
+			collectSecrets(v.Index(i), out)
 		}
 	case v.Kind() == reflect.Struct:
 		for i := range v.NumField() {

@@ -99,6 +99,12 @@ func TestExampleParses(t *testing.T) {
 	present := map[string]bool{}
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
+		if n.Kind == yaml.SequenceNode {
+			for _, item := range n.Content {
+				walk(item, path)
+			}
+			return
+		}
 		if n.Kind != yaml.MappingNode {
 			return
 		}
@@ -136,6 +142,8 @@ func settingPaths(t reflect.Type, path string) []string {
 			out = append(out, p, p+fileSuffix)
 		case ft.Kind() == reflect.Struct:
 			out = append(out, settingPaths(ft, p)...)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			out = append(out, settingPaths(ft.Elem(), p)...)
 		default:
 			out = append(out, p)
 		}
@@ -152,7 +160,7 @@ func TestUnknownKeys(t *testing.T) {
 	}{
 		{"top level", "stor: sqlite://x.db\n" + okta, want{"stor", "unknown field (did you mean store?)"}},
 		{"in a section", okta + "    tokn: x\n", want{"connectors.okta.tokn", "unknown field (did you mean token?)"}},
-		{"unknown section", okta + "  github:\n    token: x\n", want{"connectors.github", "unknown field"}},
+		{"unknown section", okta + "  gitlab:\n    token: x\n", want{"connectors.gitlab", "unknown field (did you mean github?)"}},
 		{"deep", okta + "hr:\n  workday:\n    fields:\n      workerid: Employee_ID\n", want{"hr.workday.fields.workerid", "did you mean worker_id?"}},
 		{"file twin of a non-secret", okta + "    base_url_file: /x\n", want{"connectors.okta.base_url_file", "unknown field"}},
 		{"nothing close", okta + "server:\n  colour: blue\n", want{"server.colour", "unknown field"}},
@@ -359,7 +367,7 @@ func TestYAMLStructure(t *testing.T) {
 		{"two documents, and more", "connectors:\n  okta:\n---\nstore: sqlite://x.db\n", []want{
 			{"connectors.okta.base_url", "required"}, {"connectors.okta.token", "required"}, {"", "more than one YAML document"},
 		}},
-		{"empty file", "", []want{{"connectors", "no system is configured; add at least one (okta)"}}},
+		{"empty file", "", []want{{"connectors", "no system is configured; add at least one (okta, github, aws"}}},
 		{"only comments", "# nothing yet\n", []want{{"connectors", "no system is configured"}}},
 		{"no connectors", "store: sqlite://x.db\n", []want{{"connectors", "no system is configured"}}},
 		{"empty section is switched on", okta + "ticket:\n  jira:\n", []want{

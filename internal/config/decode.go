@@ -141,6 +141,23 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		}
 	case v.Kind() == reflect.Struct:
 		d.mapping(n, path, v)
+	case v.Kind() == reflect.Slice:
+		d.sequence(n, path, v)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String:
+		d.stringMap(n, path, v)
+	case v.Kind() == reflect.Bool:
+		s, ok := d.scalar(n, path)
+		if !ok {
+			return
+		}
+		switch s {
+		case "true":
+			v.SetBool(true)
+		case "false":
+			v.SetBool(false)
+		default:
+			d.problem(path, n.Line, "%s is not true or false", quote(s))
+		}
 	case v.Kind() == reflect.String:
 		if s, ok := d.scalar(n, path); ok {
 			v.SetString(s)
@@ -161,6 +178,38 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		// test covers every field.
 		panic(fmt.Sprintf("config: %s has unsupported type %s", path, v.Type()))
 	}
+}
+
+// sequence decodes a YAML list into slice v; each element's path is path[i].
+func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		d.problem(path, n.Line, "must be a list (each entry starting with -), not %s", describe(n))
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.lines[p] = item.Line
+		d.decode(item, p, out.Index(i))
+	}
+	v.Set(out)
+}
+
+// stringMap decodes a mapping of names to single values, such as a column per system.
+func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.problem(path, n.Line, "must be a mapping of names to values, not %s", describe(n))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	for _, kv := range d.pairs(n, path) {
+		p := join(path, kv[0].Value)
+		d.lines[p] = kv[0].Line
+		if s, ok := d.scalar(resolve(kv[1]), p); ok {
+			m.SetMapIndex(reflect.ValueOf(kv[0].Value), reflect.ValueOf(s))
+		}
+	}
+	v.Set(m)
 }
 
 // scalar returns n's text with ${NAME} references expanded. Messages never quote the text:

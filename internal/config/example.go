@@ -30,6 +30,122 @@ connectors:
     # other integration).
     concurrency: 16
 
+  # Each system below is optional; docs/connectors/<name>.md lists the permissions each
+  # needs, every action it takes and what only a person can do.
+  github:
+    base_url: https://api.github.com   # default; GitHub Enterprise Server: https://HOST/api/v3
+    org: acme
+    token: ${GITHUB_TOKEN}
+    # token_file: /run/secrets/github-token
+
+  aws:
+    region: us-east-1                  # default
+    # Static credentials; omit both to use the SDK's default chain (environment, shared
+    # config, instance or task role).
+    access_key_id: ${AWS_ACCESS_KEY_ID}
+    secret_access_key: ${AWS_SECRET_ACCESS_KEY}
+    # secret_access_key_file: /run/secrets/aws-secret-key
+    # session_token: ${AWS_SESSION_TOKEN}
+    # session_token_file: /run/secrets/aws-session-token
+    # endpoint: https://iam.amazonaws.com
+    # The IAM user tag holding the person's email; else the user name is derived
+    # (user_name: email_local, the default, email, or handle: only the HR record's aws
+    # handle is trusted).
+    match_tag: email
+    # user_name: email_local
+    # Delete the user once everything is removed (default false: keep it, tagged
+    # offboarded-at, for inspection and restore).
+    # delete_user: false
+
+  dockerhub:
+    # base_url: https://hub.docker.com
+    org: acme
+    # username: acme                  # default: the org
+    token: ${DOCKERHUB_ORG_TOKEN}
+    # token_file: /run/secrets/dockerhub-token
+
+  jenkins:
+    base_url: https://ci.acme.com
+    username: offboard-bot
+    api_token: ${JENKINS_API_TOKEN}
+    # api_token_file: /run/secrets/jenkins-token
+    mode: disable                      # or delete
+
+  # Any SCIM 2.0 application; each entry is its own system, named as given.
+  scim:
+    - name: zoom
+      base_url: https://api.zoom.us/scim2
+      token: ${ZOOM_SCIM_TOKEN}
+      # token_file: /run/secrets/zoom-scim-token
+      user_filter: 'userName eq "{email}"'   # default; also {worker_id}, {handle}
+      deprovision: deactivate                # or delete
+
+  google:
+    # The service account's key (domain-wide delegation) and the admin it acts as.
+    credentials_json: ${GOOGLE_SA_JSON}
+    # credentials_json_file: /run/secrets/google-sa.json
+    admin_email: it-admin@acme.com
+    customer: my_customer              # default
+    # base_url: https://admin.googleapis.com
+    # token_url: https://oauth2.googleapis.com/token
+    # Where Drive and Calendar data go before suspension: manager (default) or none.
+    transfer: manager
+
+  entra:
+    tenant_id: 2f1a6c1e-0000-4000-8000-000000000001
+    client_id: 7c3b2d4e-0000-4000-8000-000000000002
+    client_secret: ${ENTRA_CLIENT_SECRET}
+    # client_secret_file: /run/secrets/entra-secret
+    # base_url: https://graph.microsoft.com/v1.0
+    # token_url: https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token
+
+  slack:
+    # base_url: https://slack.com/api
+    # scim_url: https://api.slack.com/scim/v2
+    token: ${SLACK_ADMIN_TOKEN}
+    # token_file: /run/secrets/slack-token
+    # Only when SCIM access sits in another Slack app (default: token):
+    # scim_token: ${SLACK_SCIM_TOKEN}
+    # scim_token_file: /run/secrets/slack-scim-token
+    enterprise_grid: true              # session reset needs Enterprise Grid
+
+  # The company's own tools, over offboard's signed webhook protocol
+  # (docs/connectors/webhook.md); each entry is its own system.
+  webhook:
+    - name: billing-admin
+      url: https://billing-admin.internal.acme.com/offboard
+      secret: ${BILLING_ADMIN_WEBHOOK_SECRET}
+      # secret_file: /run/secrets/billing-admin-webhook
+      timeout: 30s                     # default
+
+  ldap:
+    url: ldaps://ldap.acme.com:636
+    # start_tls: false                 # for ldap:// URLs
+    # ca_file: /etc/ssl/acme-ca.pem
+    bind_dn: cn=offboard,ou=service,dc=acme,dc=com
+    bind_password: ${LDAP_BIND_PASSWORD}
+    # bind_password_file: /run/secrets/ldap-password
+    base_dn: ou=people,dc=acme,dc=com
+    flavor: openldap                   # or ad
+    # user_filter: (|(mail={email})(uid={uid}))
+    # group_base_dn: ou=groups,dc=acme,dc=com
+    # OpenLDAP: lock with the ppolicy overlay, or move the entry to disabled_ou.
+    disable_attribute: pwdAccountLockedTime
+    disable_value: 000001010000Z
+    # disabled_ou: ou=disabled,dc=acme,dc=com
+
+  # Database servers whose login roles are locked; each entry is its own system.
+  postgres:
+    - name: payments-db
+      dsn: ${PAYMENTS_DB_DSN}
+      # dsn_file: /run/secrets/payments-db-dsn
+      role: email_local                # default; or email, handle
+  mysql:
+    - name: analytics-db
+      dsn: ${ANALYTICS_DB_DSN}
+      # dsn_file: /run/secrets/analytics-db-dsn
+      role: email_local
+
 # The deprovisioning ticket.
 ticket:
   jira:
@@ -67,6 +183,9 @@ hr:
       involuntary: Involuntary
       rescinded: Is_Rescinded
       reason: Termination_Reason
+      # Columns holding identities that are not the work email, per system.
+      handles:
+        github: GitHub_Username
   # The signed HR webhook, POST /v1/hr/events (HMAC-SHA256; at least 16 characters, e.g.
   # openssl rand -hex 32).
   webhook:

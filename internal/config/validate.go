@@ -24,16 +24,10 @@ const oktaMaxConcurrency = 75
 func (d *decoder) validate(c *Config) {
 	d.checkStore("store", c.Store)
 
-	if !anySection(reflect.ValueOf(c.Connectors)) && !d.bad["connectors"] {
+	if !anySection(reflect.ValueOf(c.Connectors)) && !d.badUnder("connectors") {
 		d.problem("connectors", d.lineOf("connectors"), "no system is configured; add at least one (%s)", strings.Join(sectionNames(reflect.TypeOf(c.Connectors)), ", "))
 	}
-	if o := c.Connectors.Okta; o != nil {
-		d.checkURL("connectors.okta.base_url", o.BaseURL)
-		d.requireSecret("connectors.okta.token", o.Token)
-		if o.Concurrency < 0 || o.Concurrency > oktaMaxConcurrency {
-			d.invalid("connectors.okta.concurrency", "must be between 1 and %d (Okta's limit per org), or omitted", oktaMaxConcurrency)
-		}
-	}
+	d.validateConnectors(&c.Connectors)
 
 	if j := c.Ticket.Jira; j != nil {
 		d.checkURL("ticket.jira.base_url", j.BaseURL)
@@ -79,6 +73,17 @@ func (d *decoder) validate(c *Config) {
 		}
 	}
 	d.checkChosenSecret("server.api_token", c.Server.APIToken)
+}
+
+// badUnder reports whether path or a setting under it already has a problem, so a section
+// that failed to decode is not also reported as missing.
+func (d *decoder) badUnder(path string) bool {
+	for p := range d.bad {
+		if p == path || strings.HasPrefix(p, path+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // loopback reports whether a listen host only accepts connections from this machine.
@@ -244,7 +249,8 @@ func (d *decoder) checkStore(path, s string) {
 // anySection reports whether any pointer field of a section struct is set.
 func anySection(v reflect.Value) bool {
 	for i := range v.NumField() {
-		if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+		f := v.Field(i)
+		if (f.Kind() == reflect.Pointer && !f.IsNil()) || (f.Kind() == reflect.Slice && f.Len() > 0) {
 			return true
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboard-dev/offboard/internal/secret"
 )
 
 func TestSecretFiles(t *testing.T) {
@@ -287,11 +289,28 @@ func TestSecrets(t *testing.T) {
 	cfg.Store = "postgres://offboard:db-password-123@db:5432/offboard?password=query-password-456"
 	got := cfg.Secrets()
 	want := []string{
-		"value-of-OKTA_API_TOKEN-0123456789", "value-of-JIRA_API_TOKEN-0123456789",
+		"value-of-OKTA_API_TOKEN-0123456789", "value-of-GITHUB_TOKEN-0123456789",
+		"value-of-AWS_SECRET_ACCESS_KEY-0123456789", "value-of-DOCKERHUB_ORG_TOKEN-0123456789",
+		"value-of-JENKINS_API_TOKEN-0123456789", "value-of-ZOOM_SCIM_TOKEN-0123456789",
+		"value-of-GOOGLE_SA_JSON-0123456789", "value-of-ENTRA_CLIENT_SECRET-0123456789",
+		"value-of-SLACK_ADMIN_TOKEN-0123456789", "value-of-BILLING_ADMIN_WEBHOOK_SECRET-0123456789",
+		"value-of-LDAP_BIND_PASSWORD-0123456789", "value-of-PAYMENTS_DB_DSN-0123456789",
+		"value-of-ANALYTICS_DB_DSN-0123456789", "value-of-JIRA_API_TOKEN-0123456789",
 		"value-of-WORKDAY_PASSWORD-0123456789", "value-of-OFFBOARD_WEBHOOK_SECRET-0123456789",
 		"value-of-OFFBOARD_API_TOKEN-0123456789", "db-password-123", "query-password-456",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Secrets() = %q, want %q", got, want)
+	}
+
+	// A database DSN's password is a secret of its own: a driver's error may quote it
+	// without the rest of the DSN.
+	cfg.Connectors.Postgres[0].DSN = secret.New("postgres://offboard:pg-dsn-password-789@db:5432/payments")
+	cfg.Connectors.MySQL[0].DSN = secret.New("offboard:my-dsn-password-012@tcp(db:3306)/analytics")
+	got = cfg.Secrets()
+	for _, s := range []string{"pg-dsn-password-789", "my-dsn-password-012"} {
+		if !slices.Contains(got, s) {
+			t.Errorf("Secrets() lacks the DSN password %q: %q", s, got)
+		}
 	}
 }
