@@ -1,0 +1,140 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offboard-dev/offboard/internal/connector"
+)
+
+// applyAll applies and verifies a plan in its declared order, as the engine does.
+func applyAll(ctx context.Context, t *testing.T, c *Connector, pl connector.Plan) {
+	t.Helper()
+	done := map[string]bool{}
+	for len(done) < len(pl.Actions) {
+		progressed := false
+		for _, a := range pl.Actions {
+			if done[a.Key()] {
+				continue
+			}
+			ready := true
+			for _, k := range a.After {
+				for _, b := range pl.Actions {
+					if b.Kind == k && !done[b.Key()] {
+						ready = false
+					}
+				}
+			}
+			if !ready {
+				continue
+			}
+			if err := c.Apply(ctx, a); err != nil {
+				t.Fatalf("apply %s: %v", a.Key(), err)
+			}
+			ev, err := c.Verify(ctx, a)
+			if err != nil || !ev.Verified {
+				t.Fatalf("verify %s: %v %+v", a.Key(), err, ev)
+			}
+			done[a.Key()] = true
+			progressed = true
+		}
+		if !progressed {
+			t.Fatal("plan cannot make progress")
+		}
+	}
+}
+
+// TestLeaverIsLockedOutAndTheirSessionEnds is the promise of this connector: after offboarding
+// the leaver's open session is gone, a new login is refused, their memberships are revoked,
+// what they own is reported for a person, and a colleague is untouched.
+func TestLeaverIsLockedOutAndTheirSessionEnds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	session, err := e.login(ctx, t, e.leaver)
+	if err != nil {
+		t.Fatalf("the leaver cannot log in before offboarding: %v", err)
+	}
+	colleague, err := e.login(ctx, t, e.other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer colleague.Close(ctx)
+
+	pl, err := e.conn.Plan(ctx, e.person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, a := range pl.Actions {
+		kinds[a.Kind]++
+	}
+	if kinds[KindNoLogin] != 1 || kinds[KindTerminateSessions] != 1 || kinds[KindRevokeMembership] != 2 {
+		t.Fatalf("plan kinds = %v, want nologin, terminate_sessions and two revocations: %+v", kinds, pl)
+	}
+	if len(pl.Manual) != 1 || !strings.Contains(pl.Manual[0].Detail, "owns 1 object") || !strings.Contains(pl.Manual[0].Detail, "REASSIGN OWNED BY") {
+		t.Errorf("owned table not reported for a person: %+v", pl.Manual)
+	}
+
+	applyAll(ctx, t, e.conn, pl)
+
+	if err := session.Ping(ctx); err == nil {
+		t.Error("the leaver's session still answers after offboarding")
+	}
+	if c, err := e.login(ctx, t, e.leaver); err == nil {
+		c.Close(ctx)
+		t.Error("the leaver can still log in")
+	} else if !strings.Contains(err.Error(), "not permitted to log in") {
+		t.Errorf("login refused for another reason than NOLOGIN: %v", err)
+	}
+	if err := colleague.Ping(ctx); err != nil {
+		t.Errorf("the colleague's session was ended: %v", err)
+	}
+	again, err := e.conn.Plan(ctx, e.person)
+	if err != nil || len(again.Actions) != 0 {
+		t.Errorf("a fresh plan still has actions: %v %+v", err, again.Actions)
+	}
+	snap, _ := e.snapshot(ctx)
+	if !strings.Contains(snap, e.other+" login=true groups="+e.groups[0]) {
+		t.Errorf("the colleague's role changed: %s", snap)
+	}
+}
+
+func TestRoleNames(t *testing.T) {
+	t.Parallel()
+	p := connector.Person{Email: "Dana.Whitfield@acme.example", Handles: map[string]string{"payments-db": "dwhitfield"}}
+	tests := []struct {
+		from, want, why string
+		person          connector.Person
+	}{
+		{from: RoleFromEmailLocal, person: connector.Person{Email: "Dana.Whitfield@acme.example"}, want: "dana.whitfield"},
+		{from: RoleFromEmailLocal, person: p, want: "dwhitfield"},
+		{from: RoleFromEmail, person: p, want: "dana.whitfield@acme.example"},
+		{from: RoleFromHandle, person: p, want: "dwhitfield"},
+		{from: RoleFromHandle, person: connector.Person{Email: "x@acme.example"}, why: "no payments-db handle"},
+		{from: RoleFromEmailLocal, person: connector.Person{WorkerID: "W1"}, why: "no email"},
+	}
+	for _, tc := range tests {
+		c, err := New(Config{Name: "payments-db", DSN: "postgres://offboard@db/app", RoleFrom: tc.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, why := c.roleName(tc.person)
+		if got != tc.want || (tc.why != "" && !strings.Contains(why, tc.why)) {
+			t.Errorf("%s for %+v = %q (%q), want %q (%q)", tc.from, tc.person, got, why, tc.want, tc.why)
+		}
+	}
+}
+
+// TestBadDSNIsAConfigurationErrorWithoutTheSecret protects start-up: a DSN that does not parse
+// is refused at once, and the refusal does not repeat it.
+func TestBadDSNIsAConfigurationErrorWithoutTheSecret(t *testing.T) {
+	t.Parallel()
+	_, err := New(Config{Name: "payments-db", DSN: "postgres://u:" + dsnPassword + "@db:notaport/app"})
+	if err == nil || strings.Contains(err.Error(), dsnPassword) {
+		t.Fatalf("New with a bad DSN = %v", err)
+	}
+}
