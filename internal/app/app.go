@@ -48,12 +48,26 @@ type Options struct {
 	HTTP *http.Client
 }
 
-// httpClient is the client for vendor APIs: Options.HTTP, or one with a 30 s timeout.
+// httpClient is the client for vendor APIs: Options.HTTP, or one with a 30 s timeout that
+// follows redirects only within the same scheme and host.
 func (o Options) httpClient() *http.Client {
 	if o.HTTP != nil {
 		return o.HTTP
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: sameHostRedirects}
+}
+
+// sameHostRedirects refuses a redirect to another host or scheme. Go drops Authorization on a
+// redirect to another domain but re-sends every other header, including a vendor's custom
+// credential header, and a vendor API has no reason to send offboard anywhere else.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if first := via[0].URL; req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {
+		return fmt.Errorf("refused a redirect from %s to another host (%s)", first.Host, req.URL.Host)
+	}
+	return nil
 }
 
 // Planner is the part of the app that reads systems without a store: enough for `plan`.
@@ -86,9 +100,11 @@ func newPlanner(cfg *Config, o Options) (*Planner, error) {
 	hc := o.httpClient()
 	p := &Planner{Config: cfg, Redactor: red, Log: newLogger(o, red)}
 	for _, s := range Systems {
-		if c := s.Build(cfg, hc); c != nil {
-			p.Connectors = append(p.Connectors, c)
+		cs, err := s.Build(cfg, hc)
+		if err != nil {
+			return nil, fmt.Errorf("connectors.%s: %w", s.Name, err)
 		}
+		p.Connectors = append(p.Connectors, cs...)
 	}
 	if len(p.Connectors) == 0 {
 		return nil, errors.New("no systems are configured under connectors:; offboard has nothing to offboard from")
@@ -99,7 +115,7 @@ func newPlanner(cfg *Config, o Options) (*Planner, error) {
 			Fields: workday.Fields{
 				WorkerID: w.Fields.WorkerID, Email: w.Fields.Email, Name: w.Fields.Name, ManagerEmail: w.Fields.ManagerEmail,
 				TerminationDate: w.Fields.TerminationDate, Involuntary: w.Fields.Involuntary, Rescinded: w.Fields.Rescinded,
-				Reason: w.Fields.Reason,
+				Reason: w.Fields.Reason, Handles: w.Fields.Handles,
 			},
 			Location: w.Location(), HTTP: hc,
 		})
@@ -222,7 +238,7 @@ func (p *Planner) ResolvePerson(ctx context.Context, email, workerID, name strin
 	}
 	for _, ev := range events {
 		if ev.WorkerID == person.WorkerID && ev.Type == hr.Termination {
-			person.Email, person.Manager = ev.Email, ev.Manager
+			person.Email, person.Manager, person.Handles = ev.Email, ev.Manager, ev.Handles
 			if person.Name == "" {
 				person.Name = ev.Name
 			}

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -61,9 +64,52 @@ func TestEverySystemHasDocsAndConformance(t *testing.T) {
 			if !found {
 				t.Errorf("no test in %s runs connectortest.Run against the simulator", s.Package)
 			}
+			if s.RealServer {
+				return
+			}
 			if _, err := os.Stat(filepath.Join(root, s.Package, s.Name+"sim")); err != nil {
 				t.Errorf("no simulator beside the connector: %v", err)
 			}
 		})
+	}
+}
+
+// TestVendorClientKeepsCredentialsOnTheVendorsHost protects credentials from a vendor (or an
+// attacker in its place) answering with a redirect to another host.
+func TestVendorClientKeepsCredentialsOnTheVendorsHost(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Store(true)
+		}
+	}))
+	defer elsewhere.Close()
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/here" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		target := elsewhere.URL
+		if r.URL.Path == "/same" {
+			target = "/here"
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	}))
+	defer vendor.Close()
+	hc := Options{}.httpClient()
+	for path, wantErr := range map[string]bool{"/away": true, "/same": false} {
+		req, _ := http.NewRequest(http.MethodGet, vendor.URL+path, nil)
+		req.Header.Set("Authorization", "SSWS secret-token")
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if (err != nil) != wantErr {
+			t.Errorf("GET %s: err = %v, want error %v", path, err, wantErr)
+		}
+	}
+	if leaked.Load() {
+		t.Error("a credential header reached another host through a redirect")
 	}
 }

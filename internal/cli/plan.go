@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/mail"
 	"strings"
 
 	"os"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/offboard-dev/offboard/internal/app"
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/hr"
 	"github.com/offboard-dev/offboard/internal/workflow"
 )
 
@@ -20,19 +23,43 @@ type personFlags struct {
 	email    string
 	workerID string
 	name     string
+	manager  string
+	handles  map[string]string
 }
 
 func (p *personFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&p.email, "email", "", "the leaver's work email")
 	cmd.Flags().StringVar(&p.workerID, "worker-id", "", "the leaver's HR worker ID (looked up in the Workday report when no email is given)")
 	cmd.Flags().StringVar(&p.name, "name", "", "the leaver's name, for the ticket (optional)")
+	cmd.Flags().StringVar(&p.manager, "manager", "", "the leaver's manager's email, who receives handed-over data (optional)")
+	cmd.Flags().StringToStringVar(&p.handles, "handle", nil, "the leaver's identity in a system where it is not the email, e.g. --handle github=octocat (repeatable)")
 }
 
 func (p *personFlags) check() error {
 	if strings.TrimSpace(p.email) == "" && strings.TrimSpace(p.workerID) == "" {
 		return usageErr("give --email or --worker-id")
 	}
+	if m := strings.TrimSpace(p.manager); m != "" {
+		if a, err := mail.ParseAddress(m); err != nil || a.Address != m {
+			return usageErr("--manager %q is not an email address", m)
+		}
+	}
+	if problems := hr.HandleProblems(p.handles); len(problems) > 0 {
+		return usageErr("--handle: %s", strings.Join(problems, "; "))
+	}
 	return nil
+}
+
+// person resolves the leaver named by the flags, with the handles given.
+func (p *personFlags) person(ctx context.Context, a *app.Planner) (connector.Person, error) {
+	person, err := a.ResolvePerson(ctx, p.email, p.workerID, p.name)
+	if len(p.handles) > 0 {
+		person.Handles = p.handles
+	}
+	if m := strings.TrimSpace(p.manager); m != "" {
+		person.Manager = m
+	}
+	return person, err
 }
 
 func checkOutput(output string) error {
@@ -67,7 +94,7 @@ func newPlanCmd(e *env) *cobra.Command {
 				return withCode(ExitUsage, err)
 			}
 			ctx := cmd.Context()
-			person, err := a.ResolvePerson(ctx, who.email, who.workerID, who.name)
+			person, err := who.person(ctx, a)
 			if err != nil {
 				return err
 			}

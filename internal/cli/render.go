@@ -41,6 +41,9 @@ func printPlan(w io.Writer, p connector.Person, plans []connector.Plan) {
 		for _, m := range plan.Manual {
 			fmt.Fprintf(w, "  human: %s\n", m.Detail)
 		}
+		for _, r := range plan.Rotate {
+			fmt.Fprintf(w, "  rotate: %s in %s (%s)\n", r.Name, r.Location, r.Reason)
+		}
 		for _, n := range plan.Notes {
 			fmt.Fprintf(w, "  note: %s\n", n)
 		}
@@ -94,6 +97,16 @@ func printCase(w io.Writer, v workflow.CaseView) {
 		fmt.Fprintln(w, "\nWhat a human must do:")
 		for _, n := range v.NeedsHuman {
 			fmt.Fprintf(w, "  - %s\n", n)
+		}
+	}
+	header := false
+	for _, p := range v.Plans {
+		for _, r := range p.Rotate {
+			if !header {
+				fmt.Fprintln(w, "\nSecrets to rotate (the leaver could read them; names only):")
+				header = true
+			}
+			fmt.Fprintf(w, "  - %s: %s in %s (%s)\n", r.System, r.Name, r.Location, r.Reason)
 		}
 	}
 }

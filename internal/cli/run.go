@@ -47,7 +47,7 @@ and 'offboard serve' keeps retrying it); 2 for usage or configuration errors; 1 
 				return err
 			}
 			defer a.Close()
-			person, err := a.ResolvePerson(ctx, who.email, who.workerID, who.name)
+			person, err := who.person(ctx, &a.Planner)
 			if err != nil {
 				return err
 			}

@@ -24,3 +24,15 @@ var people = []Person{
 
 // DemoLeaver is the worker ID the demo terminates.
 const DemoLeaver = "W1001"
+
+// identities are the people's handles in systems where they are not the work email. The
+// Workday report carries them all, but the demo configuration maps only Docker Hub's and
+// Jenkins' columns: GitHub logins are found through the organization's SAML identities, and
+// IAM users through their email tag (Dana's user name, dwhitfield, is not her email's local
+// part, so only the tag finds it).
+var identities = map[string]map[string]string{
+	"W1001": {"github": "dana-w", "aws": "dwhitfield", "dockerhub": "danaw", "jenkins": "dana.whitfield"},
+	"W1002": {"github": "sortiz", "aws": "sam.ortiz", "jenkins": "sam.ortiz"},
+	"W1003": {"github": "priya-r", "aws": "priya", "dockerhub": "priya-r", "jenkins": "priya.raman"},
+	"W1004": {"github": "leepark-data", "dockerhub": "leepark-data"},
+}

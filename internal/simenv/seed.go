@@ -46,7 +46,11 @@ func (e *Env) seed() {
 			must(e.Okta.AddMember(byName[g], id))
 		}
 		must(e.Okta.AddFactor(id, oktasim.Factor{ID: fmt.Sprintf("opf%s%011d", strings.ToLower(p.WorkerID), 1), Type: "push"}))
-		p.Identities = map[string]string{"okta": p.Email}
+		ids := map[string]string{"okta": p.Email}
+		for system, id := range identities[p.WorkerID] {
+			ids[system] = id
+		}
+		p.Identities = ids
 		e.people = append(e.people, p)
 	}
 	dana := e.okta("W1001")
@@ -60,6 +64,38 @@ func (e *Env) seed() {
 		Expression: `user.costCenter=="PAY-100"`, GroupIDs: []string{byName["Payments Team"]}, Matches: []string{dana}}))
 	sam := e.okta("W1002")
 	must(e.Okta.AddRole(sam, oktasim.Role{ID: "ra1w1002superadmin01", Type: "SUPER_ADMIN", Label: "Super Administrator"}))
+	e.seedDev()
+	e.seedWorkspace()
+}
+
+// oktaHoldings lists what a person still holds in Okta: an account that is not
+// deprovisioned, and its Okta-mastered groups, factors, roles and grants. Built-in and
+// app-imported groups are not listed: the deactivation ends the access they give, and their
+// memberships are mastered elsewhere.
+func (e *Env) oktaHoldings(p Person) []string {
+	id := e.okta(p.WorkerID)
+	if id == "" {
+		return nil
+	}
+	var out []string
+	if st := e.Okta.UserStatus(id); st != "DEPROVISIONED" {
+		out = append(out, "account "+id+" status "+st)
+	}
+	for _, g := range e.Okta.GroupsOf(id) {
+		if g.Type == "OKTA_GROUP" {
+			out = append(out, "group "+g.Name)
+		}
+	}
+	for range e.Okta.FactorsOf(id) {
+		out = append(out, "an MFA factor")
+	}
+	for range e.Okta.RolesOf(id) {
+		out = append(out, "an admin role")
+	}
+	for range e.Okta.GrantsOf(id) {
+		out = append(out, "an OAuth grant")
+	}
+	return out
 }
 
 // okta returns the Okta user ID of a seeded worker.
