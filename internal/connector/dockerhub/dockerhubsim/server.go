@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,21 +256,4 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
-}
-
-// pageURL is the absolute URL of the request's resource with query q, built from the request
-// line so that a mount prefix removed by http.StripPrefix is kept.
-func pageURL(r *http.Request, q url.Values) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	path := r.URL.EscapedPath()
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && r.RequestURI != "" {
-		path = u.EscapedPath()
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, RawQuery: q.Encode()}
-	u.RawPath = path
-	u.Path, _ = url.PathUnescape(path)
-	return u.String()
 }

@@ -3,8 +3,8 @@ package dockerhubsim
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,16 +194,16 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	body := map[string]any{"count": len(rows), "next": nil, "previous": nil, "results": items}
 	if start+size < len(rows) {
-		nq := cloneQuery(q)
+		nq := maps.Clone(q)
 		nq.Set("page", strconv.Itoa(page+1))
 		nq.Set("page_size", strconv.Itoa(size))
-		body["next"] = pageURL(r, nq)
+		body["next"] = sim.PageURL(r, nq)
 	}
 	if page > 1 {
-		pq := cloneQuery(q)
+		pq := maps.Clone(q)
 		pq.Set("page", strconv.Itoa(page-1))
 		pq.Set("page_size", strconv.Itoa(size))
-		body["previous"] = pageURL(r, pq)
+		body["previous"] = sim.PageURL(r, pq)
 	}
 	sim.WriteJSON(w, http.StatusOK, body)
 }
@@ -235,14 +235,6 @@ func pageParams(page, size string, def, limit int) (int, int, bool) {
 		}
 	}
 	return p, min(n, limit), true
-}
-
-func cloneQuery(q url.Values) url.Values {
-	out := make(url.Values, len(q))
-	for k, v := range q {
-		out[k] = slices.Clone(v)
-	}
-	return out
 }
 
 // removeMember takes the member out of the organization and all its teams. The last owner

@@ -59,7 +59,7 @@ func (s *Server) guard(permission string, h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) context(r *http.Request, fragment string) string {
-	base := requestURL(r, nil)
+	base := sim.PageURL(r, nil)
 	if i := strings.Index(base, "/v1.0/"); i >= 0 {
 		base = base[:i+len("/v1.0/")]
 	}

@@ -24,8 +24,8 @@ package entrasim
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -217,30 +217,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, context string, it
 	pg, rest := sim.Page(items, "", limit)
 	body := map[string]any{"@odata.context": context, "value": nonNil(pg)}
 	if rest != "" {
-		nq := url.Values{}
-		for k, v := range q {
-			nq[k] = v
-		}
+		nq := maps.Clone(q)
 		nq.Set("$skiptoken", id(pg[len(pg)-1]))
-		body["@odata.nextLink"] = requestURL(r, nq)
+		body["@odata.nextLink"] = sim.PageURL(r, nq)
 	}
 	sim.WriteJSON(w, http.StatusOK, body)
-}
-
-// requestURL is the absolute URL of the request's resource with query q.
-func requestURL(r *http.Request, q url.Values) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	path := r.URL.EscapedPath()
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && r.RequestURI != "" {
-		path = u.EscapedPath()
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, RawQuery: q.Encode()}
-	u.RawPath = path
-	u.Path, _ = url.PathUnescape(path)
-	return u.String()
 }
 
 func nonNil(v []map[string]any) []map[string]any {

@@ -17,8 +17,8 @@ package githubsim
 import (
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,10 +213,10 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bo
 	last := max((len(items)+per-1)/per, 1)
 	var links []string
 	link := func(p int, rel string) {
-		nq := cloneValues(q)
+		nq := maps.Clone(q)
 		nq.Set("per_page", strconv.Itoa(per))
 		nq.Set("page", strconv.Itoa(p))
-		links = append(links, fmt.Sprintf(`<%s>; rel="%s"`, pageURL(r, nq), rel))
+		links = append(links, fmt.Sprintf(`<%s>; rel="%s"`, sim.PageURL(r, nq), rel))
 	}
 	if page < last {
 		link(page+1, "next")
@@ -230,29 +230,4 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) ([]T, bo
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
 	return out, true
-}
-
-// pageURL is the absolute URL of the request's resource with query q, built from the request
-// line so that a mount prefix removed by http.StripPrefix is kept.
-func pageURL(r *http.Request, q url.Values) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	path := r.URL.EscapedPath()
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && r.RequestURI != "" {
-		path = u.EscapedPath()
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, RawQuery: q.Encode()}
-	u.RawPath = path
-	u.Path, _ = url.PathUnescape(path)
-	return u.String()
-}
-
-func cloneValues(q url.Values) url.Values {
-	out := make(url.Values, len(q))
-	for k, v := range q {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
 }

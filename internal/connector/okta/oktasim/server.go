@@ -15,6 +15,7 @@ package oktasim
 import (
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -267,39 +268,14 @@ func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items [
 	if page == nil {
 		page = []T{}
 	}
-	w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="self"`, pageURL(r, q)))
+	w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="self"`, sim.PageURL(r, q)))
 	if rest != "" {
-		nq := cloneValues(q)
+		nq := maps.Clone(q)
 		nq.Set("after", id(page[len(page)-1]))
 		nq.Set("limit", strconv.Itoa(limit))
-		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="next"`, pageURL(r, nq)))
+		w.Header().Add("Link", fmt.Sprintf(`<%s>; rel="next"`, sim.PageURL(r, nq)))
 	}
 	sim.WriteJSON(w, http.StatusOK, page)
-}
-
-// pageURL is the absolute URL of the request's resource with query q. It is built from the
-// request line, which http.StripPrefix leaves untouched, so links keep any mount prefix.
-func pageURL(r *http.Request, q url.Values) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	path := r.URL.EscapedPath()
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && r.RequestURI != "" {
-		path = u.EscapedPath()
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, RawQuery: q.Encode()}
-	u.RawPath = path
-	u.Path, _ = url.PathUnescape(path)
-	return u.String()
-}
-
-func cloneValues(q url.Values) url.Values {
-	out := make(url.Values, len(q))
-	for k, v := range q {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
 }
 
 // boolParam reads an optional boolean query parameter; ok is false when it is malformed.
