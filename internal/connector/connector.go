@@ -46,6 +46,18 @@ const (
 	NameFromHandle = "handle"
 )
 
+// NameRule checks a configured account-name rule and returns it, or NameFromEmailLocal when
+// none is configured, so every connector accepts the same spellings and default.
+func NameRule(rule string) (string, error) {
+	switch rule {
+	case "":
+		return NameFromEmailLocal, nil
+	case NameFromEmailLocal, NameFromEmail, NameFromHandle:
+		return rule, nil
+	}
+	return "", fmt.Errorf("must be %s, %s or %s, not %q", NameFromEmailLocal, NameFromEmail, NameFromHandle, rule)
+}
+
 // AccountName derives p's account name in system by rule (one of the NameFrom constants),
 // lower-casing what comes from the email. When there is none it returns "" and why, for the
 // plan's notes.

@@ -71,8 +71,8 @@ const (
 	maxTransientRetries  = 2
 	firstThrottleBackoff = 200 * time.Millisecond
 	throttleRetryAfter   = 5 * time.Second
-	// sharedReadTimeout bounds a read shared by several Verify calls, which no single
-	// caller's context governs.
+	// sharedReadTimeout bounds a tag scan shared by several Plans, which no single caller's
+	// context governs.
 	sharedReadTimeout = 2 * time.Minute
 	// permissionProbeUserName is a user name Check asks about to test read permissions; IAM
 	// authorises before it looks the user up.
@@ -143,8 +143,6 @@ type Connector struct {
 	now         func() time.Time
 	// backoff is the first wait after a throttle; tests shorten it.
 	backoff time.Duration
-	// reads shares one in-flight list read among concurrent Verify calls.
-	reads singleflight.Group
 	// scans shares one in-flight tag scan of the account among concurrent Plans.
 	scans singleflight.Group
 }
@@ -158,13 +156,11 @@ func New(cfg Config) (*Connector, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
-	switch cfg.UserName {
-	case "":
-		cfg.UserName = connector.NameFromEmailLocal
-	case connector.NameFromEmail, connector.NameFromEmailLocal, connector.NameFromHandle:
-	default:
-		return nil, fmt.Errorf("%s: user_name must be email, email_local or handle, not %q", cfg.Name, cfg.UserName)
+	rule, err := connector.NameRule(cfg.UserName)
+	if err != nil {
+		return nil, fmt.Errorf("%s: user_name %w", cfg.Name, err)
 	}
+	cfg.UserName = rule
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}

@@ -62,33 +62,11 @@ func (c *Connector) userGone(user, what string) connector.Evidence {
 	return connector.UserGone(c.name, user, "IAM user", what, c.now())
 }
 
-// shared runs one read for every concurrent Verify asking the same question (the engine
-// verifies a leaver's removals in parallel), bounded by its own timeout since no single
-// caller's context governs it.
-func shared[T any](ctx context.Context, c *Connector, key string, read func(context.Context) (T, error)) (T, error) {
-	ch := c.reads.DoChan(key, func() (any, error) {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadTimeout)
-		defer cancel()
-		return read(sctx)
-	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			var zero T
-			return zero, r.Err
-		}
-		return r.Val.(T), nil
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
 // verifyAbsent lists the user's items of one sort and checks the action's target is not
 // among them.
 func verifyAbsent[T any](ctx context.Context, c *Connector, a connector.Action, what string, list func(context.Context, string) ([]T, error), id func(T) string) (connector.Evidence, error) {
 	user := a.Param("user")
-	items, err := shared(ctx, c, a.Kind+"/"+user, func(ctx context.Context) ([]T, error) { return list(ctx, user) })
+	items, err := list(ctx, user)
 	if isNotFound(err) {
 		return c.userGone(user, what+" "+a.Target), nil
 	}
@@ -123,7 +101,7 @@ func (c *Connector) verifyLoginProfile(ctx context.Context, user string) (connec
 // verifyKey reads the user's keys: a deactivation is in place when the key is Inactive or
 // gone, a deletion when it is gone.
 func (c *Connector) verifyKey(ctx context.Context, a connector.Action, user string) (connector.Evidence, error) {
-	keys, err := shared(ctx, c, "keys/"+user, func(ctx context.Context) ([]accessKey, error) { return c.accessKeys(ctx, user) })
+	keys, err := c.accessKeys(ctx, user)
 	if isNotFound(err) {
 		return c.userGone(user, "access key "+a.Target), nil
 	}

@@ -65,13 +65,11 @@ func New(cfg Config) (*Connector, error) {
 	if _, err := gomysql.ParseDSN(cfg.DSN); err != nil {
 		return nil, fmt.Errorf("mysql %s: the dsn is not a valid MySQL DSN (user:password@tcp(host:3306)/db)", cfg.Name)
 	}
-	switch cfg.UserFrom {
-	case "":
-		cfg.UserFrom = UserFromEmailLocal
-	case UserFromEmailLocal, UserFromEmail, UserFromHandle:
-	default:
-		return nil, fmt.Errorf("mysql %s: role must be email_local, email or handle, not %q", cfg.Name, cfg.UserFrom)
+	rule, err := connector.NameRule(cfg.UserFrom)
+	if err != nil {
+		return nil, fmt.Errorf("mysql %s: role %w", cfg.Name, err)
 	}
+	cfg.UserFrom = rule
 	return &Connector{cfg: cfg}, nil
 }
 
@@ -147,7 +145,10 @@ func (c *Connector) userName(p connector.Person) (string, string) {
 
 // MySQL and MariaDB error numbers that decide whether a failure is worth retrying.
 const (
-	errAccessDenied       = 1045 // bad password or unknown offboard account
+	errAccessDenied = 1045 // bad password or unknown offboard account
+	// errAccessDeniedNoPass is what MariaDB answers instead of 1045 for some failed logins
+	// (an account without a password, or whose authentication plugin refused).
+	errAccessDeniedNoPass = 1698
 	errDBAccessDenied     = 1044
 	errTableAccessDenied  = 1142
 	errSpecificAccess     = 1227 // a privilege such as SUPER or CONNECTION ADMIN is missing
@@ -155,6 +156,7 @@ const (
 	errUnknownThread      = 1094 // KILL of a connection that has ended
 	errNonexistingGrant   = 1141
 	errAccountLockedMySQL = 3118
+	errAccountLockedMaria = 4151
 )
 
 // fail wraps err for the step, marking what a retry cannot fix as permanent.
@@ -163,7 +165,7 @@ func (c *Connector) fail(what string, err error) error {
 	if errors.As(err, &me) {
 		msg := fmt.Errorf("mysql %s: %s: %s (error %d)", c.cfg.Name, what, me.Message, me.Number)
 		switch me.Number {
-		case errAccessDenied, errAccountLockedMySQL:
+		case errAccessDenied, errAccessDeniedNoPass, errAccountLockedMySQL, errAccountLockedMaria:
 			return connector.Permanent(fmt.Errorf("%w: check the dsn's user and password", msg))
 		case errDBAccessDenied, errTableAccessDenied, errSpecificAccess:
 			return connector.Permanent(fmt.Errorf("%w: see docs/connectors/mysql.md for the privileges offboard needs", msg))

@@ -111,13 +111,15 @@ func withoutCredentials(grant string) string {
 	return grant[:i] + " IDENTIFIED BY [hidden]" + rest
 }
 
-// sessions lists the connection IDs of the user's open connections.
+// sessions lists the connection IDs of the user's open connections. A connection already
+// killed is not open: the server marks it Killed at once and it can run nothing more, but it
+// may stay listed for a moment until its thread exits.
 func (c *Connector) sessions(ctx context.Context, user string) ([]int64, error) {
 	db, err := c.conn()
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID() ORDER BY ID", user)
+	rows, err := db.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID() AND COMMAND <> 'Killed' ORDER BY ID", user)
 	if err != nil {
 		return nil, c.fail("list the connections of "+user, err)
 	}

@@ -76,13 +76,11 @@ func New(cfg Config) (*Connector, error) {
 		// pgx's parse errors can quote the connection string, so the cause is not wrapped.
 		return nil, fmt.Errorf("postgres %s: the dsn is not a valid PostgreSQL connection string", cfg.Name)
 	}
-	switch cfg.RoleFrom {
-	case "":
-		cfg.RoleFrom = RoleFromEmailLocal
-	case RoleFromEmailLocal, RoleFromEmail, RoleFromHandle:
-	default:
-		return nil, fmt.Errorf("postgres %s: role must be email_local, email or handle, not %q", cfg.Name, cfg.RoleFrom)
+	rule, err := connector.NameRule(cfg.RoleFrom)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: role %w", cfg.Name, err)
 	}
+	cfg.RoleFrom = rule
 	if cfg.TerminateWait <= 0 {
 		cfg.TerminateWait = 5 * time.Second
 	}
