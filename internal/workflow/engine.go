@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -139,6 +140,9 @@ type Engine struct {
 	tune       Tuning
 	now        func() time.Time
 	metrics    *metrics
+	// stopping is set once Stop begins, so that River's complaints about its own cancelled
+	// context are not logged as errors.
+	stopping atomic.Bool
 }
 
 // New builds an Engine and its job client; call Start to begin working.
@@ -216,7 +220,7 @@ func New(cfg Config) (*Engine, error) {
 		RescueStuckJobsAfter: e.tune.RescueAfter,
 		MaxAttempts:          e.tune.MaxAttempts,
 		RetryPolicy:          retryPolicy{base: e.tune.RetryBase},
-		Logger:               e.log.With("component", "river"),
+		Logger:               slog.New(riverLog{e.log.Handler(), &e.stopping}).With("component", "river"),
 	}
 	q, err := cfg.Backend(rc)
 	if err != nil {
@@ -236,6 +240,7 @@ func (e *Engine) Start(ctx context.Context) error {
 
 // Stop lets running jobs finish (bounded by ctx) and stops fetching new ones.
 func (e *Engine) Stop(ctx context.Context) error {
+	e.stopping.Store(true)
 	if err := e.q.stop(ctx); err != nil {
 		return fmt.Errorf("engine: stop: %w", err)
 	}
