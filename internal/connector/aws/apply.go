@@ -2,7 +2,9 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -162,12 +164,18 @@ func (c *Connector) markOffboarded(ctx context.Context, user string, prior time.
 		return err
 	}
 	t := c.cutoff(existing, prior)
-	if err := c.putDeny(ctx, user, t); err != nil {
-		return err
-	}
-	return remove(ctx, c, "TagUser", func(ctx context.Context) (*iam.TagUserOutput, error) {
-		return c.iam.TagUser(ctx, &iam.TagUserInput{UserName: sdk.String(user), Tags: []types.Tag{{Key: sdk.String(OffboardedTag), Value: sdk.String(t.Format(time.RFC3339))}}})
+	// The renewed deny and the tag are written together: verification accepts the mark only
+	// when the deny reaches the tag's time, so a half-done pair is retried, never trusted.
+	var denyErr, tagErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { denyErr = c.putDeny(ctx, user, t) })
+	wg.Go(func() {
+		tagErr = remove(ctx, c, "TagUser", func(ctx context.Context) (*iam.TagUserOutput, error) {
+			return c.iam.TagUser(ctx, &iam.TagUserInput{UserName: sdk.String(user), Tags: []types.Tag{{Key: sdk.String(OffboardedTag), Value: sdk.String(t.Format(time.RFC3339))}}})
+		})
 	})
+	wg.Wait()
+	return errors.Join(denyErr, tagErr)
 }
 
 // removeUser deletes the deny policy (IAM refuses to delete a user holding any policy) and

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/offboard-dev/offboard/internal/connector"
@@ -156,16 +157,24 @@ func (c *Connector) verifyDeny(ctx context.Context, user string, prior time.Time
 // verifyMark reads the offboarded-at tag and the deny policy: the tag is newer than the plan
 // saw and the deny reaches at least as far.
 func (c *Connector) verifyMark(ctx context.Context, user string, prior time.Time) (connector.Evidence, error) {
-	tags, err := c.listTags(ctx, user)
-	if isNotFound(err) {
+	// The two reads are independent; made together they cost one round trip.
+	var (
+		tags             map[string]string
+		cutoff           time.Time
+		tagsErr, denyErr error
+		wg               sync.WaitGroup
+	)
+	wg.Go(func() { tags, tagsErr = c.listTags(ctx, user) })
+	wg.Go(func() { cutoff, _, denyErr = c.denyPolicy(ctx, user) })
+	wg.Wait()
+	if isNotFound(tagsErr) {
 		return c.userGone(user, "access"), nil
 	}
-	if err != nil {
-		return connector.Evidence{}, err
+	if tagsErr != nil {
+		return connector.Evidence{}, tagsErr
 	}
-	cutoff, _, err := c.denyPolicy(ctx, user)
-	if err != nil && !isNotFound(err) {
-		return connector.Evidence{}, err
+	if denyErr != nil && !isNotFound(denyErr) {
+		return connector.Evidence{}, denyErr
 	}
 	mark, ok := offboardedAt(tags)
 	read := map[string]any{"user": user, "tags": tags, "deny_cutoff": stampOrEmpty(cutoff)}
