@@ -38,7 +38,7 @@ func TestCaseCompletesOnlyWhenEveryStepIsVerified(t *testing.T) {
 					t.Errorf("step %s is %s without full evidence: %+v", s.Action.Key(), s.State, s)
 				}
 			}
-			h.waitTicketDrained(t, r.CaseID)
+			v = h.waitTicketDrained(t, r.CaseID)
 			tk := tr.ticket(v.TicketKey)
 			if v.TicketKey == "" || tk.status != "Done" {
 				t.Fatalf("ticket %q status %q, want Done", v.TicketKey, tk.status)
@@ -100,7 +100,7 @@ func TestPermanentFailureLeavesTheCasePartialAndTheTicketOpen(t *testing.T) {
 	if len(v.NeedsHuman) == 0 {
 		t.Error("a partial case must say what a human must do")
 	}
-	h.waitTicketDrained(t, r.CaseID)
+	v = h.waitTicketDrained(t, r.CaseID)
 	tk := tr.ticket(v.TicketKey)
 	if tk.status == "Done" || !tk.labels["offboarding-partial"] {
 		t.Fatalf("partial ticket: status %q labels %v; want open with offboarding-partial", tk.status, tk.labels)
@@ -173,7 +173,7 @@ func TestPartialCaseCompletesWhenALaterRetrySucceeds(t *testing.T) {
 	delete(sys.neverGone, "fake/remove_group/eng")
 	sys.mu.Unlock()
 	v := h.waitCase(t, r.CaseID, store.CaseCompleted)
-	h.waitTicketDrained(t, r.CaseID)
+	v = h.waitTicketDrained(t, r.CaseID)
 	tk := tr.ticket(v.TicketKey)
 	if tk.status != "Done" || tk.labels["offboarding-partial"] {
 		t.Fatalf("after the retry completed the case the ticket is %q with labels %v", tk.status, tk.labels)
@@ -200,8 +200,8 @@ func TestTicketOutageDoesNotBlockRevocation(t *testing.T) {
 		t.Fatalf("want ticket updates waiting in the outbox, got %d (%v)", n, err)
 	}
 	tr.setDown(false)
-	h.waitTicketDrained(t, r.CaseID)
-	v = h.waitCase(t, r.CaseID, store.CaseCompleted)
+	h.waitCase(t, r.CaseID, store.CaseCompleted)
+	v = h.waitTicketDrained(t, r.CaseID)
 	if tk := tr.ticket(v.TicketKey); v.TicketKey == "" || tk.status != "Done" {
 		t.Fatalf("after the outage the ticket is %q %+v", v.TicketKey, tk)
 	}

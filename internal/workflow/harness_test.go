@@ -131,14 +131,20 @@ func (h *harness) waitCase(t *testing.T, id int64, states ...store.CaseState) wo
 	}
 }
 
-// waitTicketDrained polls until every ticket update of the case was delivered.
-func (h *harness) waitTicketDrained(t *testing.T, id int64) {
+// waitTicketDrained polls until every ticket update of the case was delivered, and returns
+// the case as it is then: a view read before may not know the ticket's key yet, since the
+// ticket is created off the critical path.
+func (h *harness) waitTicketDrained(t *testing.T, id int64) workflow.CaseView {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		n, err := h.eng.PendingTicketUpdates(context.Background(), id)
 		if err == nil && n == 0 {
-			return
+			v, err := h.eng.Case(context.Background(), id)
+			if err != nil {
+				t.Fatalf("read case %d: %v", id, err)
+			}
+			return v
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("case %d still has %d undelivered ticket updates (err %v)", id, n, err)
