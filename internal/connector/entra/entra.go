@@ -231,20 +231,9 @@ func decodeError(_ int, body []byte) (code, summary string) {
 	return e.Error.Code, summary
 }
 
-// seg escapes one path segment completely: UPNs of guests hold '#', and some hold '+' or
-// '&', which must not reach Graph bare.
-func seg(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '@' {
-			b.WriteByte(ch)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", ch)
-		}
-	}
-	return b.String()
-}
+// seg escapes one path segment, but leaves '@' bare: Graph addresses users by UPN, and the
+// simulator and Graph's documentation both show it unescaped.
+func seg(s string) string { return strings.ReplaceAll(connector.PathSegment(s), "%40", "@") }
 
 func userPath(id string, rest ...string) string {
 	p := "/users/" + seg(id)

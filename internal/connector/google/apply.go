@@ -30,18 +30,18 @@ func (c *Connector) Apply(ctx context.Context, a connector.Action) error {
 			c.mu.Unlock()
 		}
 	case KindRevokeToken:
-		err = c.remove(ctx, userPath(uid, "tokens", segment(a.Target)))
+		err = c.remove(ctx, userPath(uid, "tokens", connector.PathSegment(a.Target)))
 	case KindDeleteASP:
 		if _, perr := strconv.Atoi(a.Target); perr != nil {
 			return connector.Permanent(fmt.Errorf("google: action %s: app-specific password ID %q is not a number", a.Key(), a.Target))
 		}
-		err = c.remove(ctx, userPath(uid, "asps", segment(a.Target)))
+		err = c.remove(ctx, userPath(uid, "asps", connector.PathSegment(a.Target)))
 	case KindInvalidateCode:
 		err = c.post(ctx, userPath(uid, "verificationCodes", "invalidate"))
 	case KindTurnOff2SV:
 		return c.turnOff2SV(ctx, a, uid)
 	case KindRemoveGroup:
-		err = c.remove(ctx, dirPrefix+"/groups/"+segment(a.Target)+"/members/"+segment(uid))
+		err = c.remove(ctx, dirPrefix+"/groups/"+connector.PathSegment(a.Target)+"/members/"+connector.PathSegment(uid))
 	case KindSuspend:
 		return c.suspend(ctx, a, uid)
 	default:

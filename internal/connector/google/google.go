@@ -274,28 +274,13 @@ func (c *Connector) get(ctx context.Context, path string, query map[string][]str
 	return err
 }
 
-// segment escapes one path segment completely: user keys are addresses, whose '+' and '@'
-// some servers read differently when left bare.
-func segment(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.' || ch == '_' || ch == '~' {
-			b.WriteByte(ch)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", ch)
-		}
-	}
-	return b.String()
-}
-
 const (
 	dirPrefix      = "/admin/directory/v1"
 	transferPrefix = "/admin/datatransfer/v1"
 )
 
 func userPath(key string, rest ...string) string {
-	p := dirPrefix + "/users/" + segment(key)
+	p := dirPrefix + "/users/" + connector.PathSegment(key)
 	for _, r := range rest {
 		p += "/" + r
 	}

@@ -25,11 +25,11 @@ func (c *Connector) Apply(ctx context.Context, a connector.Action) error {
 	case KindRevokeGrants:
 		err = c.remove(ctx, userPath(uid, "grants"), nil)
 	case KindRemoveFactor:
-		err = c.remove(ctx, userPath(uid, "factors", segment(a.Target)), nil)
+		err = c.remove(ctx, userPath(uid, "factors", connector.PathSegment(a.Target)), nil)
 	case KindRemoveRole:
-		err = c.remove(ctx, userPath(uid, "roles", segment(a.Target)), nil)
+		err = c.remove(ctx, userPath(uid, "roles", connector.PathSegment(a.Target)), nil)
 	case KindRemoveGroup:
-		err = c.remove(ctx, "/api/v1/groups/"+segment(a.Target)+"/users/"+segment(uid), nil)
+		err = c.remove(ctx, "/api/v1/groups/"+connector.PathSegment(a.Target)+"/users/"+connector.PathSegment(uid), nil)
 	case KindDeactivate:
 		return c.deactivate(ctx, a, uid)
 	default:

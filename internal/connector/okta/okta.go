@@ -148,23 +148,8 @@ func decodeError(_ int, body []byte) (code, summary string) {
 	return e.ErrorCode, summary
 }
 
-// segment escapes one path segment completely: logins may hold characters ('+', '@') that
-// some servers read differently when left bare, and Okta asks for logins to be URL-encoded.
-func segment(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '.' || ch == '_' || ch == '~' {
-			b.WriteByte(ch)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", ch)
-		}
-	}
-	return b.String()
-}
-
 func userPath(id string, rest ...string) string {
-	p := "/api/v1/users/" + segment(id)
+	p := "/api/v1/users/" + connector.PathSegment(id)
 	for _, r := range rest {
 		p += "/" + r
 	}

@@ -86,7 +86,7 @@ func (c *Connector) verifySessions(ctx context.Context, uid, who, planned string
 	tokens := map[string][]string{}
 	var mu sync.Mutex
 	readTokens := func(ctx context.Context, clientID string) error {
-		toks, err := list[oktaToken](ctx, c.client, userPath(uid, "clients", segment(clientID), "tokens"), limit200())
+		toks, err := list[oktaToken](ctx, c.client, userPath(uid, "clients", connector.PathSegment(clientID), "tokens"), limit200())
 		if err != nil && !notFound(err) {
 			return err
 		}
@@ -242,7 +242,7 @@ func (c *Connector) verifyGroup(ctx context.Context, a connector.Action, uid, wh
 // gone, or that the token may not read, is evidence too, not a failed verification.
 func (c *Connector) ruleExclusion(ctx context.Context, ruleID, uid string) (ruleEvidence, error) {
 	var r oktaRule
-	_, err := c.client.JSON(ctx, http.MethodGet, "/api/v1/groups/rules/"+segment(ruleID), nil, nil, &r)
+	_, err := c.client.JSON(ctx, http.MethodGet, "/api/v1/groups/rules/"+connector.PathSegment(ruleID), nil, nil, &r)
 	re := ruleEvidence{ID: ruleID}
 	switch {
 	case notFound(err):
