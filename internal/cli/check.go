@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,7 +57,9 @@ func newCheckCmd(e *env) *cobra.Command {
 				cancel()
 				if err != nil {
 					failed++
-					fmt.Fprintf(e.stdout, "  ✗  %s: %s\n", c.name, a.Redactor.Redact(err.Error()))
+					// Connectors' errors already start with their system's name.
+					msg := strings.TrimPrefix(err.Error(), c.name+": ")
+					fmt.Fprintf(e.stdout, "  ✗  %s: %s\n", c.name, a.Redactor.Redact(msg))
 					continue
 				}
 				fmt.Fprintf(e.stdout, "  ✓  %s\n", c.name)

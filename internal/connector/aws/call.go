@@ -142,9 +142,9 @@ func (c *Connector) classify(op string, err error) (errClass, error) {
 	case slices.Contains(throttleCodes, code):
 		return throttled, apiErr
 	case slices.Contains(credentialCodes, code):
-		return final, connector.Permanent(fmt.Errorf("%s: the AWS credentials were refused (%s): check the access key ID, secret access key, session token and the clock: %w", c.name, code, apiErr))
+		return final, connector.Permanent(fmt.Errorf("the AWS credentials were refused (%s): check the access key ID, secret access key, session token and the clock: %w", code, apiErr))
 	case isAccessDenied(code):
-		return final, connector.Permanent(fmt.Errorf("%s: missing permission iam:%s (grant it to the principal offboard runs as): %w", c.name, op, apiErr))
+		return final, connector.Permanent(fmt.Errorf("missing permission iam:%s (grant it to the principal offboard runs as): %w", op, apiErr))
 	case code == "NoSuchEntity", code == "DeleteConflict":
 		// Not found is for the caller to judge; a conflict clears as IAM catches up.
 		return final, apiErr
