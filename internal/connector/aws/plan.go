@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/offboard-dev/offboard/internal/connector"
 )
@@ -24,35 +25,42 @@ func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Pla
 	if err != nil {
 		return plan, err
 	}
-	if f == nil {
-		self, err := c.isCaller(ctx, u.Name)
-		if err != nil {
-			return plan, err
-		}
-		if self {
-			f = &finding{
-				notes:  []string{fmt.Sprintf("IAM user %s is the identity offboard itself uses in %s; it is not touched", u.Name, c.name)},
-				manual: []string{fmt.Sprintf("Move offboard to other credentials, then offboard IAM user %s (%s) by hand or plan again", u.Name, u.ARN)},
-			}
-		}
-	}
 	if f != nil {
-		plan.NotFound = true
-		plan.Notes = f.notes
-		for _, m := range f.manual {
-			plan.Manual = append(plan.Manual, connector.Manual{System: c.name, Detail: m})
-		}
-		return plan, nil
+		return c.unplanned(plan, f), nil
 	}
-	a, err := c.readAccess(ctx, u.Name)
-	if err != nil {
+	// Whether the user is offboard's own identity, and what it holds, are read at once.
+	var (
+		self bool
+		a    *access
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { self, err = c.isCaller(gctx, u.Name); return })
+	g.Go(func() (err error) { a, err = c.readAccess(gctx, u.Name); return })
+	if err := g.Wait(); err != nil {
 		return plan, err
+	}
+	if self {
+		return c.unplanned(plan, &finding{
+			notes:  []string{fmt.Sprintf("IAM user %s is the identity offboard itself uses in %s; it is not touched", u.Name, c.name)},
+			manual: []string{fmt.Sprintf("Move offboard to other credentials, then offboard IAM user %s (%s) by hand or plan again", u.Name, u.ARN)},
+		}), nil
 	}
 	plan.Account = fmt.Sprintf("%s (%s, matched by %s)", u.Name, u.ARN, u.How)
 	b := &planBuilder{c: c, plan: &plan, user: *u}
 	b.build(a)
 	connector.SortActions(plan.Actions, kindOrder)
 	return plan, nil
+}
+
+// unplanned is the plan for a user that is not offboarded: not found, ambiguous, or
+// offboard's own identity, with the finding's notes and work for a person.
+func (c *Connector) unplanned(plan connector.Plan, f *finding) connector.Plan {
+	plan.NotFound = true
+	plan.Notes = f.notes
+	for _, m := range f.manual {
+		plan.Manual = append(plan.Manual, connector.Manual{System: c.name, Detail: m})
+	}
+	return plan
 }
 
 // isCaller reports whether name is the IAM user the connector's credentials belong to, so
