@@ -95,11 +95,17 @@ func permissionFor(a connector.Action) string {
 // removeMethod deletes one authentication method through its type's collection. Graph
 // refuses to delete the default method while others remain; that refusal is retryable, as it
 // clears once the other methods are gone (the plan orders the known default last, but the
-// default may be unknown or have changed since the plan).
+// default may be unknown when planned). A mobile phone goes after any alternate mobile phone,
+// which Graph does not allow without it; both are ordinary methods, so the order is kept here.
 func (c *Connector) removeMethod(ctx context.Context, a connector.Action, uid string) error {
 	coll := a.Param("collection")
 	if !slices.Contains(slices.Collect(maps.Values(collections)), coll) {
 		return connector.Permanent(fmt.Errorf("%s: action %s names unknown method collection %q", c.name, a.Key(), coll))
+	}
+	if coll == "phoneMethods" && a.Param("phone_type") == "mobile" {
+		if err := c.removeAlternateMobiles(ctx, uid); err != nil {
+			return fmt.Errorf("%s: %s: first remove the alternate mobile phone, which cannot exist without it: %w", c.name, c.describe(a), err)
+		}
 	}
 	err := c.send(ctx, http.MethodDelete, userPath(uid, "authentication", coll, seg(a.Target)), nil)
 	var apiErr *connector.APIError
@@ -111,6 +117,26 @@ func (c *Connector) removeMethod(ctx context.Context, a connector.Action, uid st
 		return fmt.Errorf("%s: %s: Graph refuses to delete the default method while others remain; retry once they are gone: %w", c.name, c.describe(a), apiErr)
 	}
 	return c.failed(a, err)
+}
+
+// removeAlternateMobiles deletes the user's alternate mobile phone methods, if any.
+func (c *Connector) removeAlternateMobiles(ctx context.Context, uid string) error {
+	methods, err := list[authMethod](ctx, c, c.graph, userPath(uid, "authentication", "methods"), nil)
+	if errors.Is(err, connector.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, p := range methods {
+		if p.methodType() != "phone" || p.PhoneType != "alternateMobile" {
+			continue
+		}
+		if err := c.send(ctx, http.MethodDelete, userPath(uid, "authentication", "phoneMethods", seg(p.ID)), nil); err != nil && !errors.Is(err, connector.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeLicense removes a directly assigned licence. It reads the user first, so a licence

@@ -41,7 +41,7 @@ const (
 )
 
 // kindOrder is the order plans list kinds in: the order they can run in.
-var kindOrder = []string{KindRevokeSessions, KindRemoveGroup, KindRemoveMethod, KindRemoveDefaultMethod, KindRemoveLicense, KindDisable}
+var kindOrder = []string{KindDisable, KindRevokeSessions, KindRemoveGroup, KindRemoveMethod, KindRemoveDefaultMethod, KindRemoveLicense}
 
 // Defaults for Config.
 const (

@@ -208,6 +208,9 @@ func (b *planBuilder) methods(methods []authMethod, preferred string, preferredE
 			continue
 		}
 		params := map[string]string{"collection": coll, "method_type": t, "method": m.describe()}
+		if m.PhoneType != "" {
+			params["phone_type"] = m.PhoneType
+		}
 		if m.isDefault(preferred) {
 			b.add(KindRemoveDefaultMethod, m.ID,
 				fmt.Sprintf("Delete %s's default sign-in %s, after every other method", b.user.UserPrincipalName, desc),
@@ -254,14 +257,23 @@ func (b *planBuilder) licenses(removable map[string]bool, memberOf []directoryOb
 	}
 }
 
-// disable plans disabling sign-in, after everything else is verified, unless it is done. The
-// account is kept, not deleted.
+// disable plans disabling sign-in, unless it is done. It waits for nothing: every other
+// removal works on a disabled account, and until sign-in is blocked a leaver who knows the
+// password could sign in again and register a new method; a removal that fails must not keep
+// the account open. The account is kept, not deleted. An account synced from on-premises AD
+// cannot be disabled through Graph and is left to the directory it comes from.
 func (b *planBuilder) disable() {
-	if !b.user.enabled() {
+	u := b.user
+	if !u.enabled() {
 		return
 	}
-	b.add(KindDisable, b.user.ID,
-		fmt.Sprintf("Disable sign-in for %s (accountEnabled false); the account is kept, not deleted", b.user.UserPrincipalName),
-		nil, []string{KindRevokeSessions, KindRemoveGroup, KindRemoveMethod, KindRemoveDefaultMethod, KindRemoveLicense},
-		map[string]any{"accountEnabled": true})
+	if u.synced() {
+		b.keep(u.ID, "Sign-in of "+u.UserPrincipalName,
+			"the account is synced from on-premises Active Directory: Graph refuses to change its accountEnabled, and directory sync would set it back")
+		b.manual(fmt.Sprintf("Disable %s in on-premises Active Directory (offboard's ldap connector does so when it is configured for the domain); the change reaches Entra with the next sync.", u.UserPrincipalName))
+		return
+	}
+	b.add(KindDisable, u.ID,
+		fmt.Sprintf("Disable sign-in for %s (accountEnabled false); the account is kept, not deleted", u.UserPrincipalName),
+		nil, nil, map[string]any{"accountEnabled": true})
 }

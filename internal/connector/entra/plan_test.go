@@ -83,9 +83,73 @@ func TestPlanDefaultMethodLast(t *testing.T) {
 	if i < 0 || !strings.Contains(pl.Kept[i].Reason, "cannot delete") {
 		t.Errorf("the password method is not kept with its reason: %+v", pl.Kept)
 	}
+}
+
+// TestDisableWaitsForNothing protects the order that stops new sign-ins first: a removal that
+// fails must not leave the account enabled, where a leaver who knows the password could sign
+// in again and register a new method.
+func TestDisableWaitsForNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, entrasim.Options{})
+	pl := plan(t, e.conn, jane)
 	disable := byKind(pl, KindDisable)
-	if len(disable) != 1 || !slices.Contains(disable[0].After, KindRemoveDefaultMethod) || !slices.Contains(disable[0].After, KindRemoveGroup) {
-		t.Errorf("disable must wait for every other kind: %+v", disable)
+	if len(disable) != 1 || len(disable[0].After) != 0 {
+		t.Fatalf("disable must wait for nothing: %+v", disable)
+	}
+	must(t, e.conn.Apply(t.Context(), disable[0]))
+	if e.sim.AccountEnabled(janeID) {
+		t.Fatal("the account is still enabled")
+	}
+	// Everything else still works on the disabled account.
+	applyAll(t, e.conn, pl.Actions)
+	if held := e.sim.Holdings(janeUPN); len(held) != 0 {
+		t.Errorf("after disabling first, Jane still holds %q", held)
+	}
+}
+
+// TestMobileGoesAfterTheAlternateMobile protects Graph's rule that an alternate mobile phone
+// cannot exist without a mobile one: deleting the mobile first, in whatever order the steps
+// run, must not fail.
+func TestMobileGoesAfterTheAlternateMobile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, entrasim.Options{})
+	must(t, e.sim.AddAuthMethod(janeID, entrasim.AuthMethod{ID: "m-alt", Type: entrasim.Phone, PhoneType: "alternateMobile", Detail: "+1 5555550199"}))
+	pl := plan(t, e.conn, jane)
+	var mobile connector.Action
+	for _, a := range byKind(pl, KindRemoveMethod) {
+		if a.Target == "m-phone" {
+			mobile = a
+		}
+	}
+	if mobile.Param("phone_type") != "mobile" {
+		t.Fatalf("the mobile phone's action does not say it is the mobile: %+v", mobile)
+	}
+	must(t, e.conn.Apply(t.Context(), mobile))
+	if ev, err := e.conn.Verify(t.Context(), mobile); err != nil || !ev.Verified {
+		t.Fatalf("mobile phone not verified gone: %+v %v", ev, err)
+	}
+	applyAll(t, e.conn, pl.Actions)
+	if held := e.sim.Holdings(janeUPN); len(held) != 0 {
+		t.Errorf("Jane still holds %q", held)
+	}
+}
+
+// TestSyncedAccountIsLeftToActiveDirectory protects hybrid tenants: Graph refuses to disable a
+// user synced from on-premises AD, so the plan says who must, instead of failing for ever.
+func TestSyncedAccountIsLeftToActiveDirectory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, entrasim.Options{})
+	const upn = "sam.synced@acme.example"
+	must(t, e.sim.AddUser(entrasim.User{ID: "33333333-0000-4000-8000-0000000000sa", UserPrincipalName: upn, Mail: upn, Synced: true, Sessions: 1}))
+	pl := plan(t, e.conn, connector.Person{Email: upn})
+	if len(byKind(pl, KindDisable)) != 0 {
+		t.Fatalf("disabling a synced account is planned, and Graph would refuse it: %+v", pl.Actions)
+	}
+	if len(byKind(pl, KindRevokeSessions)) != 1 {
+		t.Errorf("sessions of a synced account must still be revoked: %+v", pl.Actions)
+	}
+	if len(pl.Manual) != 1 || !strings.Contains(pl.Manual[0].Detail, "on-premises Active Directory") {
+		t.Errorf("manual work %+v, want one item to disable the account in AD", pl.Manual)
 	}
 }
 

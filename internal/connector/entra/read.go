@@ -24,6 +24,7 @@ type graphUser struct {
 	Mail                    *string        `json:"mail"`
 	DisplayName             string         `json:"displayName"`
 	AccountEnabled          *bool          `json:"accountEnabled"`
+	OnPremisesSyncEnabled   *bool          `json:"onPremisesSyncEnabled"`
 	SessionsValidFrom       *string        `json:"signInSessionsValidFromDateTime"`
 	LicenseAssignmentStates []licenseState `json:"licenseAssignmentStates"`
 }
@@ -31,6 +32,10 @@ type graphUser struct {
 // enabled reports accountEnabled; Graph omits it only when not selected, so unknown counts
 // as enabled (the safe reading: disabling is then planned and verified).
 func (u graphUser) enabled() bool { return u.AccountEnabled == nil || *u.AccountEnabled }
+
+// synced reports a user mastered in on-premises Active Directory, whose accountEnabled Graph
+// refuses to change (directory sync would set it back anyway).
+func (u graphUser) synced() bool { return u.OnPremisesSyncEnabled != nil && *u.OnPremisesSyncEnabled }
 
 func (u graphUser) validFrom() string {
 	if u.SessionsValidFrom == nil {
@@ -49,7 +54,7 @@ type licenseState struct {
 func (l licenseState) direct() bool { return l.AssignedByGroup == nil || *l.AssignedByGroup == "" }
 
 // userSelect is every user property a plan or a verification reads.
-const userSelect = "id,userPrincipalName,mail,displayName,accountEnabled,signInSessionsValidFromDateTime,licenseAssignmentStates"
+const userSelect = "id,userPrincipalName,mail,displayName,accountEnabled,onPremisesSyncEnabled,signInSessionsValidFromDateTime,licenseAssignmentStates"
 
 type directoryObject struct {
 	ODataType                   string   `json:"@odata.type"`

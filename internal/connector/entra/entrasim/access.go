@@ -144,6 +144,9 @@ func (s *Server) deleteMethod(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, "badRequest", "The password authentication method cannot be deleted.")
 	case mid == u.defaultMethod && s.otherMethodsLocked(u, mid) > 0:
 		s.fail(w, http.StatusBadRequest, "badRequest", "Cannot delete default method with other methods configured. Please change default method before deletion.")
+	case u.methods[i].PhoneType == "mobile" && slices.ContainsFunc(u.methods, func(m AuthMethod) bool { return m.Type == Phone && m.PhoneType == "alternateMobile" }):
+		// An alternate mobile phone cannot exist without a mobile phone.
+		s.fail(w, http.StatusBadRequest, "badRequest", "The mobile phone method cannot be deleted while an alternate mobile phone method is registered.")
 	default:
 		u.methods = slices.Delete(u.methods, i, i+1)
 		if mid == u.defaultMethod {

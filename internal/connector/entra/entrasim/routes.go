@@ -87,6 +87,7 @@ func (s *Server) userJSON(u *user) map[string]any {
 		"mail":                            mail,
 		"displayName":                     u.DisplayName,
 		"accountEnabled":                  !u.Disabled,
+		"onPremisesSyncEnabled":           syncEnabled(u.Synced),
 		"signInSessionsValidFromDateTime": u.SessionsValidFrom.UTC().Format(time.RFC3339),
 		"assignedLicenses":                nonNil(assigned),
 		"licenseAssignmentStates":         nonNil(states),
@@ -206,11 +207,25 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	if enabled != nil && u.Synced {
+		s.mu.Unlock()
+		s.badRequest(w, "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.")
+		return
+	}
 	if enabled != nil {
 		u.Disabled = !*enabled
 	}
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// syncEnabled is onPremisesSyncEnabled as Graph gives it: true for a synced object, null for a
+// cloud-only one.
+func syncEnabled(synced bool) any {
+	if synced {
+		return true
+	}
+	return nil
 }
 
 // revokeSessions invalidates every refresh token and session cookie by moving

@@ -56,6 +56,9 @@ type User struct {
 	Mail              string
 	DisplayName       string
 	Disabled          bool
+	// Synced marks a user synced from on-premises Active Directory: Graph refuses to change
+	// its accountEnabled, which is mastered on premises.
+	Synced bool
 	// Sessions is how many sign-in sessions (refresh tokens) the user holds; Graph cannot list
 	// them, so only Holdings reports them.
 	Sessions int
@@ -303,6 +306,22 @@ func (s *Server) Holdings(identity string) []string {
 		out = append(out, "licence "+sku+" (direct)")
 	}
 	return out
+}
+
+// SetDefaultMethod makes the method the user's default sign-in method, as the user can at any
+// time (in My Sign-ins), for example between a plan and its apply.
+func (s *Server) SetDefaultMethod(userID, methodID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[userID]
+	if u == nil {
+		return fmt.Errorf("entrasim: no user %s", userID)
+	}
+	if !slices.ContainsFunc(u.methods, func(m AuthMethod) bool { return m.ID == methodID && m.Type != Password }) {
+		return fmt.Errorf("entrasim: user %s has no method %s that can be the default", userID, methodID)
+	}
+	u.defaultMethod = methodID
+	return nil
 }
 
 // AccountEnabled reports a user's accountEnabled, and false for an unknown user.
