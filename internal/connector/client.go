@@ -20,6 +20,11 @@ import (
 // maxBody bounds how much of a response is read, so a misbehaving server cannot exhaust memory.
 const maxBody = 16 << 20
 
+// maxThrottleWait bounds a vendor's throttle wait. A throttled call waits within its attempt
+// when the attempt's deadline allows; otherwise the wait is handed to the engine, which
+// retries the step then, at most maxThrottleWait ahead.
+const maxThrottleWait = time.Hour
+
 // Client sends requests to one vendor API. It adds credentials, paces requests to the vendor's
 // rate-limit headers, waits out 429s (so a rate limit never fails a step), retries transient
 // failures a few times, and turns refusals into *APIError values that carry no credential.
@@ -203,6 +208,14 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			if wait <= 0 {
 				wait = backoff
 				backoff = min(backoff*2, time.Minute)
+			}
+			if dl, ok := ctx.Deadline(); (ok && wait >= time.Until(dl)) || wait > maxThrottleWait {
+				// Longer than this attempt may last: every call to this vendor holds (bounded,
+				// in case a proxy asks for a day), and the step is rescheduled for then,
+				// saying why, instead of running into its own timeout.
+				wait = min(wait, maxThrottleWait)
+				pacer.pauseFor(wait)
+				return nil, RetryAfter(wait, fmt.Errorf("%w: throttled, asked to wait %s", c.apiError(req.Method, u.Path, status, resp.Body, secrets), wait.Round(time.Second)))
 			}
 			pacer.pauseFor(jitter(wait))
 			continue

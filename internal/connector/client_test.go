@@ -335,6 +335,42 @@ func TestContextEndsAWait(t *testing.T) {
 	}
 }
 
+// TestLongThrottleIsHandedToTheEngine protects steps from a vendor (or a proxy in front of
+// it) asking for a wait longer than the attempt may last, or than an hour: the call returns
+// at once with the wait attached (capped at an hour) and says why, instead of running into
+// its timeout.
+func TestLongThrottleIsHandedToTheEngine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		retryAfter string
+		deadline   time.Duration // of the attempt; 0 for none
+		want       time.Duration
+	}{
+		{"90", 10 * time.Second, 90 * time.Second},
+		{"86400", 0, time.Hour},
+	} {
+		srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", tc.retryAfter)
+			status(http.StatusTooManyRequests, "{}")(w, r)
+		})
+		c := newTestClient(srv.Server, newFakeClock())
+		ctx := t.Context()
+		if tc.deadline > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+			defer cancel()
+		}
+		_, err := c.Do(ctx, Request{Method: http.MethodGet, Path: "/x"})
+		wait, ok := RetryDelay(err)
+		if !ok || wait != tc.want || IsPermanent(err) || !strings.Contains(err.Error(), "throttled") {
+			t.Errorf("Retry-After %s: err %v (delay %v, %v), want a transient error to retry in %v", tc.retryAfter, err, wait, ok, tc.want)
+		}
+		if srv.calls.Load() != 1 {
+			t.Errorf("Retry-After %s: %d calls, want 1", tc.retryAfter, srv.calls.Load())
+		}
+	}
+}
+
 // TestConcurrentCallsShareOnePacer protects the budget under parallel steps: a client made
 // without a Pacer creates exactly one, safely, however many requests start at once.
 func TestConcurrentCallsShareOnePacer(t *testing.T) {
