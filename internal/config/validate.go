@@ -86,9 +86,9 @@ func (d *decoder) badUnder(path string) bool {
 	return false
 }
 
-// loopback reports whether a listen host only accepts connections from this machine.
+// loopback reports whether a host (to listen on, or to reach) is this machine only.
 func loopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -176,6 +176,10 @@ func (d *decoder) checkURL(path, s string) {
 		d.invalid(path, "must use https (or http, for a simulator), not %s", quote(u.Scheme))
 	case u.Host == "":
 		d.invalid(path, "must name a host")
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		// Credentials would cross the network in clear, and answers could be altered on
+		// the way (a webhook tool's plan names the accounts offboard then disables).
+		d.invalid(path, "must use https; http is accepted only for a loopback address (a simulator, or a local TLS-terminating proxy)")
 	case u.User != nil:
 		d.invalid(path, "must not carry a user name or password; use the credential settings")
 	}

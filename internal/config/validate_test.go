@@ -186,6 +186,8 @@ func TestValidation(t *testing.T) {
 		want *want // nil: valid
 	}{
 		{"http URL allowed for simulators", withOkta("base_url", "http://127.0.0.1:9000"), nil},
+		{"http URL allowed on localhost", withOkta("base_url", "http://localhost:9000/okta"), nil},
+		{"http URL refused beyond loopback", withOkta("base_url", "http://acme.okta.com"), &want{"connectors.okta.base_url", "http is accepted only for a loopback address"}},
 		{"URL without scheme", withOkta("base_url", "acme.okta.com"), &want{"connectors.okta.base_url", "must be an absolute URL"}},
 		{"URL with other scheme", withOkta("base_url", "ftp://acme.okta.com"), &want{"connectors.okta.base_url", `not "ftp"`}},
 		{"URL without host", withOkta("base_url", "https:///path"), &want{"connectors.okta.base_url", "must name a host"}},

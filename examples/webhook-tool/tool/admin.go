@@ -219,9 +219,11 @@ func (a *Admin) Plan(p Person) PlanResponse {
 	return resp
 }
 
-// Apply makes one change. It is idempotent: a change already made, or a target that no
-// longer exists, is success.
-func (a *Admin) Apply(act Action) ApplyResponse {
+// Apply makes one change to the person's account. It is idempotent: a change already made,
+// or a target that no longer exists, is success. An action naming an account that is not the
+// person's is refused: the action comes back from offboard as the plan gave it, and a plan
+// answer altered on its way (over plain HTTP, say) must not turn into disabling someone else.
+func (a *Admin) Apply(p Person, act Action) ApplyResponse {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if act.Params["account_id"] == "" {
@@ -230,6 +232,9 @@ func (a *Admin) Apply(act Action) ApplyResponse {
 	acc := a.byID(act.Params["account_id"])
 	if acc == nil {
 		return ApplyResponse{OK: true, Message: "account no longer exists"}
+	}
+	if !a.owns(p, acc) {
+		return failed("wrong_account", fmt.Sprintf("account %s is not the account of the person being offboarded", acc.ID))
 	}
 	switch act.Kind {
 	case KindRevokeAPIKey:
@@ -261,8 +266,8 @@ func (a *Admin) Apply(act Action) ApplyResponse {
 	}
 }
 
-// Verify reads the account back and says whether the action's effect is in place.
-func (a *Admin) Verify(act Action) VerifyResponse {
+// Verify reads the person's account back and says whether the action's effect is in place.
+func (a *Admin) Verify(p Person, act Action) VerifyResponse {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if act.Params["account_id"] == "" {
@@ -271,6 +276,9 @@ func (a *Admin) Verify(act Action) VerifyResponse {
 	acc := a.byID(act.Params["account_id"])
 	if acc == nil {
 		return VerifyResponse{Verified: true, Observed: "account " + act.Params["account_id"] + " no longer exists"}
+	}
+	if !a.owns(p, acc) {
+		return VerifyResponse{Observed: fmt.Sprintf("account %s is not the account of the person being offboarded; nothing is verified", acc.ID)}
 	}
 	read := readAccount(acc)
 	switch act.Kind {
@@ -291,6 +299,12 @@ func (a *Admin) Verify(act Action) VerifyResponse {
 	default:
 		return VerifyResponse{Observed: "this tool does not plan " + act.Kind}
 	}
+}
+
+// owns reports whether acc is one of the person's accounts, found as Plan finds them.
+func (a *Admin) owns(p Person, acc *account) bool {
+	found, _ := a.find(p)
+	return slices.Contains(found, acc)
 }
 
 func (a *Admin) keyOwner(id string) *account {

@@ -138,11 +138,11 @@ func (h *Handler) dispatch(req Request) (any, int, error) {
 			return nil, http.StatusBadRequest, fmt.Errorf("%s needs an action", req.Phase)
 		}
 		if req.Phase == PhaseApply {
-			resp := h.admin.Apply(*req.Action)
+			resp := h.admin.Apply(req.Person, *req.Action)
 			resp.Version, resp.Phase = Version, PhaseApply
 			return resp, 0, nil
 		}
-		resp := h.admin.Verify(*req.Action)
+		resp := h.admin.Verify(req.Person, *req.Action)
 		resp.Version, resp.Phase = Version, PhaseVerify
 		return resp, 0, nil
 	default:

@@ -213,26 +213,32 @@ func TestPlanFindings(t *testing.T) {
 }
 
 // TestApplyRefusals protects against acting on the wrong thing: an action without its account,
-// a key of another account, or a kind the tool never plans is refused permanently.
+// a key of another account, an account that is not the person's (an altered plan answer), or
+// a kind the tool never plans is refused permanently.
 func TestApplyRefusals(t *testing.T) {
 	t.Parallel()
 	a := NewAdmin()
 	_, _ = a.AddAccount("dana", "dana@acme.example", "Dana")
 	_, _ = a.AddAccount("sam", "sam@acme.example", "Sam")
 	samKey, _ := a.AddAPIKey("sam", "laptop")
+	dana := Person{Email: "dana@acme.example"}
 	for name, act := range map[string]Action{
-		"no account":   {Kind: KindDisableAccount, Target: "u-1"},
-		"another key":  {Kind: KindRevokeAPIKey, Target: samKey, Params: map[string]string{"account_id": "u-1"}},
-		"unknown kind": {Kind: "delete_account", Target: "u-1", Params: map[string]string{"account_id": "u-1"}},
+		"no account":        {Kind: KindDisableAccount, Target: "u-1"},
+		"another key":       {Kind: KindRevokeAPIKey, Target: samKey, Params: map[string]string{"account_id": "u-1"}},
+		"another's account": {Kind: KindDisableAccount, Target: "u-2", Params: map[string]string{"account_id": "u-2"}},
+		"unknown kind":      {Kind: "delete_account", Target: "u-1", Params: map[string]string{"account_id": "u-1"}},
 	} {
-		if r := a.Apply(act); r.OK || r.Error == nil || r.Error.Retryable {
+		if r := a.Apply(dana, act); r.OK || r.Error == nil || r.Error.Retryable {
 			t.Errorf("%s: %+v, want a permanent refusal", name, r)
 		}
 	}
 	if h := a.Holdings("sam@acme.example"); len(h) != 2 {
 		t.Errorf("sam's holdings %q", h)
 	}
-	if r := a.Apply(Action{Kind: KindDisableAccount, Target: "u-9", Params: map[string]string{"account_id": "u-9"}}); !r.OK {
+	if v := a.Verify(dana, Action{Kind: KindDisableAccount, Target: "u-2", Params: map[string]string{"account_id": "u-2"}}); v.Verified {
+		t.Errorf("another's account verified for dana: %+v", v)
+	}
+	if r := a.Apply(dana, Action{Kind: KindDisableAccount, Target: "u-9", Params: map[string]string{"account_id": "u-9"}}); !r.OK {
 		t.Errorf("an account that is gone: %+v, want ok (already offboarded)", r)
 	}
 }
