@@ -268,9 +268,10 @@ func TestCheckReportsMissingReadPermissions(t *testing.T) {
 		}
 	}
 	e.sim.Deny("ListMFADevices")
+	e.sim.Deny("ListServiceSpecificCredentials")
 	err := e.conn.Check(t.Context())
-	if !connector.IsPermanent(err) || !strings.Contains(err.Error(), "iam:ListMFADevices") {
-		t.Errorf("err = %v, want permanent naming iam:ListMFADevices", err)
+	if !connector.IsPermanent(err) || !strings.Contains(err.Error(), "iam:ListMFADevices") || !strings.Contains(err.Error(), "iam:ListServiceSpecificCredentials") {
+		t.Errorf("err = %v, want permanent naming iam:ListMFADevices and iam:ListServiceSpecificCredentials", err)
 	}
 	if err := e.connector(t, wrongSecret, Config{}).Check(t.Context()); !connector.IsPermanent(err) {
 		t.Errorf("bad credentials: %v", err)
@@ -305,6 +306,52 @@ func TestDenyCoversSessionsIssuedJustBefore(t *testing.T) {
 		if valid {
 			t.Errorf("session %s survived the deny", id)
 		}
+	}
+}
+
+// TestDenyStopsAccessKeysAtOnce protects the window before the keys are deleted: the deny
+// policy alone makes requests signed with the leaver's access keys fail, including a key
+// created after the plan, while a colleague's key keeps working.
+func TestDenyStopsAccessKeysAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, awssim.Options{}, Config{})
+	p, err := e.conn.Plan(t.Context(), jane)
+	must(t, err)
+	if !e.sim.KeyUsable(janeUser, janeKey1) {
+		t.Fatal("the seeded key is not usable before offboarding; the test proves nothing")
+	}
+	must(t, e.conn.Apply(t.Context(), action(t, p, KindDenySessions, janeUser)))
+	if e.sim.KeyUsable(janeUser, janeKey1) {
+		t.Error("the leaver's access key still works once the deny policy is in place")
+	}
+	if !e.sim.KeyUsable("bob", "AKIABOB0000000000001") {
+		t.Error("a colleague's key stopped working")
+	}
+}
+
+// TestCredentialCreatedAfterThePlanKeepsTheCaseOpen protects against a finished-looking case
+// while the leaver holds a credential the plan never saw: the final mark is not verified.
+func TestCredentialCreatedAfterThePlanKeepsTheCaseOpen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, awssim.Options{}, Config{})
+	p, err := e.conn.Plan(t.Context(), jane)
+	must(t, err)
+	var mark connector.Action
+	var rest []connector.Action
+	for _, a := range p.Actions {
+		if a.Kind == KindMarkOffboarded {
+			mark = a
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	applyAll(t, e.conn, rest)
+	must(t, e.sim.AddAccessKey(janeUser, awssim.AccessKey{ID: "AKIAJANELATE00000003"}))
+	must(t, e.conn.Apply(t.Context(), mark))
+	ev, err := e.conn.Verify(t.Context(), mark)
+	must(t, err)
+	if ev.Verified || !strings.Contains(ev.Observed, "AKIAJANELATE00000003") {
+		t.Errorf("mark verified with a key created after the plan: %s", ev.Observed)
 	}
 }
 

@@ -286,6 +286,22 @@ func (c *Connector) Check(ctx context.Context) error {
 			_, err := c.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: probe})
 			return err
 		}},
+		{"GetUserPolicy", func(ctx context.Context) error {
+			_, err := c.iam.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: probe, PolicyName: sdk.String(DenyPolicyName)})
+			return err
+		}},
+		{"ListSSHPublicKeys", func(ctx context.Context) error {
+			_, err := c.iam.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: probe})
+			return err
+		}},
+		{"ListSigningCertificates", func(ctx context.Context) error {
+			_, err := c.iam.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: probe})
+			return err
+		}},
+		{"ListServiceSpecificCredentials", func(ctx context.Context) error {
+			_, err := c.iam.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: probe})
+			return err
+		}},
 	}
 	var missing []string
 	for _, p := range probes {

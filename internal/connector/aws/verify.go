@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,30 +156,47 @@ func (c *Connector) verifyDeny(ctx context.Context, user string, prior time.Time
 }
 
 // verifyMark reads the offboarded-at tag and the deny policy: the tag is newer than the plan
-// saw and the deny reaches at least as far.
+// saw and the deny reaches at least as far. It also reads the console password and access
+// keys once more: the removals were verified before the mark, so any found now were created
+// after the plan, which no action of this case removes, and the case must not look finished.
 func (c *Connector) verifyMark(ctx context.Context, user string, prior time.Time) (connector.Evidence, error) {
-	// The two reads are independent; made together they cost one round trip.
+	// The reads are independent; made together they cost one round trip.
 	var (
-		tags             map[string]string
-		cutoff           time.Time
-		tagsErr, denyErr error
-		wg               sync.WaitGroup
+		tags                            map[string]string
+		cutoff                          time.Time
+		password                        *time.Time
+		keys                            []accessKey
+		tagsErr, denyErr, pwErr, keyErr error
+		wg                              sync.WaitGroup
 	)
 	wg.Go(func() { tags, tagsErr = c.listTags(ctx, user) })
 	wg.Go(func() { cutoff, _, denyErr = c.denyPolicy(ctx, user) })
+	wg.Go(func() { password, pwErr = c.loginProfile(ctx, user) })
+	wg.Go(func() { keys, keyErr = c.accessKeys(ctx, user) })
 	wg.Wait()
 	if isNotFound(tagsErr) {
 		return c.userGone(user, "access"), nil
 	}
-	if tagsErr != nil {
-		return connector.Evidence{}, tagsErr
+	for _, err := range []error{tagsErr, pwErr, keyErr} {
+		if err != nil && !isNotFound(err) {
+			return connector.Evidence{}, err
+		}
 	}
 	if denyErr != nil && !isNotFound(denyErr) {
 		return connector.Evidence{}, denyErr
 	}
 	mark, ok := offboardedAt(tags)
-	read := map[string]any{"user": user, "tags": tags, "deny_cutoff": stampOrEmpty(cutoff)}
+	read := map[string]any{"user": user, "tags": tags, "deny_cutoff": stampOrEmpty(cutoff), "console_password": password != nil, "access_keys": nonNilKeys(keys)}
+	var late []string
+	if password != nil {
+		late = append(late, "a console password")
+	}
+	for _, k := range keys {
+		late = append(late, "access key "+k.ID)
+	}
 	switch {
+	case len(late) > 0:
+		return c.evidence(false, fmt.Sprintf("IAM user %s holds %s created after the plan, which this case does not remove (the deny policy keeps them from working); remove them and plan again", user, strings.Join(late, " and ")), read), nil
 	case !ok:
 		return c.evidence(false, fmt.Sprintf("IAM user %s has no valid %s tag", user, OffboardedTag), read), nil
 	case !prior.IsZero() && !mark.After(prior):
@@ -198,4 +216,11 @@ func (c *Connector) verifyUserDeleted(ctx context.Context, user string) (connect
 		return c.evidence(false, fmt.Sprintf("IAM user %s (%s) still exists", u.Name, u.ARN), u), nil
 	}
 	return c.evidence(true, fmt.Sprintf("IAM user %s no longer exists (GetUser: NoSuchEntity)", user), map[string]any{"user": user, "exists": false}), nil
+}
+
+func nonNilKeys(keys []accessKey) []accessKey {
+	if keys == nil {
+		return []accessKey{}
+	}
+	return keys
 }

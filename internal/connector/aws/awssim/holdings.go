@@ -82,3 +82,24 @@ func (s *Server) Sessions(userName string) map[string]bool {
 	}
 	return out
 }
+
+// KeyUsable reports whether the user's access key would be accepted: it exists, is Active,
+// and none of the user's inline policies denies everything to long-term keys.
+func (s *Server) KeyUsable(userName, keyID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.lookup(userName)
+	if u == nil {
+		return false
+	}
+	i, aerr := u.key(keyID)
+	if aerr != nil || u.keys[i].Status != "Active" {
+		return false
+	}
+	for _, p := range u.inline {
+		if doc, err := parsePolicy(p.doc); err == nil && doc.deniesLongTermKeys() {
+			return false
+		}
+	}
+	return true
+}

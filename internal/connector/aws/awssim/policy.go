@@ -127,6 +127,28 @@ func (p policyDoc) deniesAllIssuedAt(issued time.Time) bool {
 	return false
 }
 
+// deniesLongTermKeys reports whether a statement denies every action on every resource to
+// requests signed with a long-term access key: unconditionally, or where aws:TokenIssueTime
+// is null (such requests carry no token issue time).
+func (p policyDoc) deniesLongTermKeys() bool {
+	for _, st := range p.Statement {
+		if st.Effect != "Deny" || !st.Action.has("*") || len(st.NotAction) > 0 || !st.Resource.has("*") {
+			continue
+		}
+		if len(st.Condition) == 0 {
+			return true
+		}
+		if len(st.Condition) == 1 && len(st.Condition["Null"]) == 1 {
+			for k, v := range st.Condition["Null"] {
+				if strings.EqualFold(k, "aws:TokenIssueTime") && v.has("true") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func conditionMet(cond map[string]map[string]stringList, issued time.Time) bool {
 	if len(cond) != 1 {
 		return false
