@@ -2,8 +2,10 @@ package slack
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/offboard-dev/offboard/internal/connector"
 	"golang.org/x/time/rate"
 )
 
@@ -66,13 +68,40 @@ func (p *pacer) web(ctx context.Context, method string) error {
 	if l == nil {
 		l = p.fallback
 	}
-	return l.Wait(ctx)
+	return wait(ctx, l, method)
 }
 
 // scim waits for the SCIM read or write bucket; it is the scim.API's Pace hook.
 func (p *pacer) scim(ctx context.Context, write bool) error {
 	if write {
-		return p.scimWrite.Wait(ctx)
+		return wait(ctx, p.scimWrite, "SCIM writes")
 	}
-	return p.scimRead.Wait(ctx)
+	return wait(ctx, p.scimRead, "SCIM reads")
+}
+
+// wait takes a token from l, waiting for it. A wait longer than ctx allows (a queue of
+// leavers during a layoff) is handed back to the engine as a retry at that time, since a
+// rate limit is a budget to wait for, never a failure.
+func wait(ctx context.Context, l *rate.Limiter, what string) error {
+	r := l.Reserve()
+	if !r.OK() {
+		return fmt.Errorf("slack: %s: the rate limiter refused a request", what)
+	}
+	d := r.Delay()
+	if d == 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		r.Cancel()
+		return connector.RetryAfter(d, fmt.Errorf("slack: %s: Slack's rate limit for it is used up for the next %s", what, d.Round(time.Second)))
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
 }
