@@ -2,6 +2,7 @@ package connector
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -44,6 +45,10 @@ type Client struct {
 	// Throttled reports vendor-specific throttling that does not use 429 (Google's 403
 	// userRateLimitExceeded, GitHub's 403 with no remaining budget).
 	Throttled func(status int, h http.Header, body []byte) bool
+	// ThrottleBackoff is the first wait after a throttle that names no wait and leaves budget
+	// (GitHub's secondary limits ask for at least a minute); it doubles up to a minute, or
+	// stays at it. Zero means one second.
+	ThrottleBackoff time.Duration
 	// Retries is how many times a transient failure (5xx, a dropped connection) is retried
 	// within one call before the error is returned for the engine to retry later.
 	Retries int
@@ -177,7 +182,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	}
 	pacer := c.pacer()
 	transient := 0
-	backoff := time.Second
+	backoff := cmp.Or(c.ThrottleBackoff, time.Second)
 	for {
 		resp, secrets, err := c.once(ctx, pacer, req, u, body)
 		if err != nil {
@@ -202,12 +207,15 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		if status == http.StatusTooManyRequests || (c.Throttled != nil && c.Throttled(status, resp.Header, resp.Body)) {
 			wait := rl.RetryAfter
-			if wait <= 0 && rl.Reset.After(now) {
+			if wait <= 0 && rl.Reset.After(now) && rl.Remaining <= 0 {
+				// The budget is spent (or its size unknown): it comes back at the reset. With
+				// budget left, this is another limit (GitHub's secondary ones), which the
+				// reset of the primary budget says nothing about.
 				wait = rl.Reset.Sub(now)
 			}
 			if wait <= 0 {
 				wait = backoff
-				backoff = min(backoff*2, time.Minute)
+				backoff = max(min(backoff*2, time.Minute), backoff)
 			}
 			if dl, ok := ctx.Deadline(); (ok && wait >= time.Until(dl)) || wait > maxThrottleWait {
 				// Longer than this attempt may last: every call to this vendor holds (bounded,

@@ -114,6 +114,32 @@ func TestThrottledHookIsAWait(t *testing.T) {
 	}
 }
 
+// TestSecondaryLimitWithBudgetLeftIsNotTheReset protects GitHub's secondary rate limits: a
+// throttle that names no wait while the primary budget has requests left is backed off from
+// the client's first backoff, not held until the primary budget's reset an hour away.
+func TestSecondaryLimitWithBudgetLeftIsNotTheReset(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock()
+	reset := strconv.FormatInt(clk.Now().Add(50*time.Minute).Unix(), 10)
+	srv := newTestServer(t, sequence(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-RateLimit-Remaining", "4000")
+		w.Header().Set("X-RateLimit-Reset", reset)
+		status(http.StatusForbidden, `{"message":"You have exceeded a secondary rate limit."}`)(w, r)
+	}, ok))
+	c := newTestClient(srv.Server, clk)
+	c.RateHeaders = StandardRateHeaders
+	c.ThrottleBackoff = time.Minute
+	c.Throttled = func(status int, _ http.Header, body []byte) bool {
+		return status == http.StatusForbidden && bytes.Contains(body, []byte("secondary rate limit"))
+	}
+	if _, err := c.Do(t.Context(), Request{Method: http.MethodGet, Path: "/orgs/acme/members"}); err != nil {
+		t.Fatalf("Do = %v, want the secondary limit waited out", err)
+	}
+	if got := clk.Total(); !within(got, time.Minute, 66*time.Second) {
+		t.Errorf("waited %v, want the one-minute backoff, not the 50 minutes to the reset", got)
+	}
+}
+
 // TestServerErrorsAreRetriedThenTransient protects retries: a 5xx is tried Retries more times
 // and then handed to the engine as an error that may be retried later.
 func TestServerErrorsAreRetriedThenTransient(t *testing.T) {

@@ -121,8 +121,11 @@ func New(cfg Config) (*Connector, error) {
 		},
 		DecodeError: decodeError,
 		Throttled:   Throttled,
-		Retries:     2,
-		Pacer:       connector.NewPacer(cfg.Concurrency),
+		// GitHub asks to wait at least a minute after a secondary rate limit that names no
+		// wait (apis.md §4).
+		ThrottleBackoff: time.Minute,
+		Retries:         2,
+		Pacer:           connector.NewPacer(cfg.Concurrency),
 	}
 	gql := *rest
 	dir, last := splitLast(gu)
