@@ -80,6 +80,21 @@ func (c *Connector) Verify(ctx context.Context, a connector.Action) (connector.E
 				return c.evidence(false, fmt.Sprintf("invite %s for %s to %s is still pending", inv.ID, inv.Invitee, c.org), inv), nil
 			}
 		}
+		// An invite is also no longer pending once accepted: then the invitee is a member,
+		// which the step must not hide by looking done.
+		if invitee := a.Param("invitee"); invitee != "" && a.Param("member_when_planned") == "false" {
+			by := "handle"
+			if strings.Contains(invitee, "@") {
+				by = "email"
+			}
+			found, err := c.findMembers(ctx, invitee, by)
+			if err != nil {
+				return connector.Evidence{}, fmt.Errorf("dockerhub: verify %s: %w", describe(a), err)
+			}
+			if len(found) > 0 {
+				return c.evidence(false, fmt.Sprintf("invite %s is no longer pending because %s accepted it: %s is now a member of %s; remove them and plan again", a.Target, invitee, found[0].Username, c.org), found[0]), nil
+			}
+		}
 		return c.evidence(true, fmt.Sprintf("invite %s is no longer among the %d pending invites of %s", a.Target, len(invites), c.org),
 			map[string]any{"invite_id": a.Target, "pending": false, "pending_invites": len(invites)}), nil
 	case KindRemoveMember:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -97,7 +98,7 @@ func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Pla
 	}
 	b := builder{plan: &plan, org: c.org}
 	for _, inv := range pending {
-		b.cancelInvite(inv)
+		b.cancelInvite(inv, m != nil)
 	}
 	if m != nil {
 		b.removeMember(*m, how)
@@ -149,7 +150,10 @@ type builder struct {
 	org  string
 }
 
-func (b *builder) cancelInvite(inv invite) {
+// cancelInvite plans cancelling one invite. member says whether the person is a member
+// already (invited to another team), so that verification can tell an invite accepted in the
+// meantime from one that never could make them a member.
+func (b *builder) cancelInvite(inv invite, member bool) {
 	team := inv.Team
 	if team == "" {
 		team = "no team"
@@ -157,7 +161,7 @@ func (b *builder) cancelInvite(inv invite) {
 	b.plan.Actions = append(b.plan.Actions, connector.Action{
 		System: System, Kind: KindCancelInvite, Target: inv.ID,
 		Detail: fmt.Sprintf("Cancel the pending invite %s for %s to join %s (team %s)", inv.ID, inv.Invitee, b.org, team),
-		Params: map[string]string{"org": b.org, "invitee": inv.Invitee, "team": inv.Team},
+		Params: map[string]string{"org": b.org, "invitee": inv.Invitee, "team": inv.Team, "member_when_planned": strconv.FormatBool(member)},
 		Before: compact(inv),
 	})
 }

@@ -183,3 +183,35 @@ func TestPlanNeedsAnIdentity(t *testing.T) {
 		t.Fatalf("plan without handle or email: %v, want a permanent error", err)
 	}
 }
+
+// TestInviteAcceptedAfterThePlanIsNotGreen protects against a step that looks done while the
+// leaver is a member: an invite accepted before it was cancelled is no longer pending, but
+// its verification must say the invitee joined.
+func TestInviteAcceptedAfterThePlanIsNotGreen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dockerhubsim.Options{})
+	id, err := e.sim.AddInvite(dockerhubsim.Invite{Invitee: "newhire"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := e.conn.Plan(t.Context(), connector.Person{Handles: map[string]string{"dockerhub": "newhire"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Actions) != 1 || pl.Actions[0].Kind != KindCancelInvite {
+		t.Fatalf("plan %+v, want one invite to cancel", pl.Actions)
+	}
+	if err := e.sim.AcceptInvite(id, "newhire"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.conn.Apply(t.Context(), pl.Actions[0]); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := e.conn.Verify(t.Context(), pl.Actions[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Verified || !strings.Contains(ev.Observed, "accepted") {
+		t.Errorf("an accepted invite verified as cancelled: %s", ev.Observed)
+	}
+}

@@ -132,7 +132,7 @@ func (b *planBuilder) invitation(inv invitation) {
 	}
 	b.add(KindCancelInvitation, strconv.FormatInt(inv.ID, 10),
 		fmt.Sprintf("Cancel pending invitation %d of %s to organization %s (role %s)", inv.ID, to, b.c.org, inv.Role),
-		map[string]string{"invitee": to}, nil, inv)
+		map[string]string{"invitee": to, "invitee_login": inv.login()}, nil, inv)
 }
 
 // access is what the plan reads about one login, concurrently.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -351,5 +352,34 @@ func TestCheck(t *testing.T) {
 	must(t, err)
 	if err := c.Check(t.Context()); !connector.IsPermanent(err) {
 		t.Errorf("unknown org: %v", err)
+	}
+}
+
+// TestInvitationAcceptedAfterThePlanIsNotGreen protects against a step that looks done while
+// the leaver is a member: an invitation accepted before it was cancelled is no longer pending,
+// but its verification must say the invitee joined.
+func TestInvitationAcceptedAfterThePlanIsNotGreen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, githubsim.Options{})
+	must(t, e.sim.AddUser(githubsim.User{Login: "newbie", Email: "newbie@acme.example"}))
+	id, err := e.sim.AddInvitation(githubsim.Invitation{Login: "newbie"})
+	must(t, err)
+	pl, err := e.conn.Plan(t.Context(), connector.Person{Handles: map[string]string{"github": "newbie"}})
+	must(t, err)
+	var cancel connector.Action
+	for _, a := range pl.Actions {
+		if a.Kind == KindCancelInvitation && a.Target == strconv.FormatInt(id, 10) {
+			cancel = a
+		}
+	}
+	if cancel.Kind == "" {
+		t.Fatalf("the invitation is not planned for cancelling: %+v", pl.Actions)
+	}
+	must(t, e.sim.AcceptInvitation(id))
+	must(t, e.conn.Apply(t.Context(), cancel))
+	ev, err := e.conn.Verify(t.Context(), cancel)
+	must(t, err)
+	if ev.Verified || !strings.Contains(ev.Observed, "accepted") {
+		t.Errorf("an accepted invitation verified as cancelled: %s", ev.Observed)
 	}
 }

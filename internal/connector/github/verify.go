@@ -70,6 +70,17 @@ func (c *Connector) verifyInvitation(ctx context.Context, a connector.Action) (c
 			return c.evidence(false, fmt.Sprintf("invitation %s of %s to %s is still pending", a.Target, a.Param("invitee"), c.org), inv), nil
 		}
 	}
+	// An invitation is also no longer pending once accepted: then the invitee is a member,
+	// which no action of this plan removes, and the step must not look done.
+	if login := a.Param("invitee_login"); login != "" {
+		m, err := c.getMembership(ctx, login)
+		if err != nil {
+			return connector.Evidence{}, err
+		}
+		if m != nil && m.State == "active" {
+			return c.evidence(false, fmt.Sprintf("invitation %s is no longer pending because %s accepted it: they are now a member of %s (role %s); remove them and plan again", a.Target, login, c.org, m.Role), m), nil
+		}
+	}
 	return c.evidence(true, fmt.Sprintf("invitation %s is no longer pending in %s (%d pending)", a.Target, c.org, len(invs)),
 		map[string]any{"invitation_id": a.Target, "pending": false}), nil
 }

@@ -99,6 +99,26 @@ func (s *Server) AddInvite(inv Invite) (string, error) {
 	return inv.ID, nil
 }
 
+// AcceptInvite accepts a pending invite as its invitee would: the invite is gone and the
+// invitee a member of its team. username is the Docker ID that accepts (the invitee itself
+// when the invite was addressed to a Docker ID).
+func (s *Server) AcceptInvite(id, username string) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.invites, func(inv *Invite) bool { return inv.ID == id })
+	if i < 0 {
+		s.mu.Unlock()
+		return fmt.Errorf("dockerhubsim: no pending invite %s", id)
+	}
+	inv := s.invites[i]
+	s.invites = slices.Delete(s.invites, i, i+1)
+	s.mu.Unlock()
+	email := ""
+	if strings.Contains(inv.Invitee, "@") {
+		email = inv.Invitee
+	}
+	return s.AddMember(Member{Username: username, Email: email, Teams: []string{inv.Team}})
+}
+
 // Holdings lists what identity (a Docker ID or an email address) still holds in the
 // organization: membership with its role and teams, and pending invites. It is empty once the
 // person is fully offboarded.

@@ -210,6 +210,29 @@ func (s *Server) AddInvitation(inv Invitation) (int64, error) {
 	return inv.ID, nil
 }
 
+// AcceptInvitation accepts a pending invitation of a login, as its invitee would: it is no
+// longer pending and the invitee is an active member.
+func (s *Server) AcceptInvitation(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, inv := range s.state.invitations {
+		if inv.ID != id {
+			continue
+		}
+		if inv.Login == "" {
+			return fmt.Errorf("githubsim: invitation %d is for an email, which only a signed-in user can accept", id)
+		}
+		s.state.invitations = slices.Delete(s.state.invitations, i, i+1)
+		role := RoleMember
+		if inv.Role == "admin" {
+			role = RoleOwner
+		}
+		s.state.members[key(inv.Login)] = role
+		return nil
+	}
+	return fmt.Errorf("githubsim: no pending invitation %d", id)
+}
+
 // AddIdentity links a SAML external identity to a login.
 func (s *Server) AddIdentity(id Identity) error {
 	if id.NameID == "" {
