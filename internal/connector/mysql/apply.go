@@ -64,22 +64,18 @@ func (c *Connector) Verify(ctx context.Context, a connector.Action) (connector.E
 		if err != nil {
 			return ev, err
 		}
-		var n int
-		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?", user, host).Scan(&n); err != nil {
-			return ev, c.fail("read account "+user+"@"+host, err)
+		st, err := c.lockState(ctx, db, user, host)
+		if err != nil {
+			return ev, err
 		}
-		if n == 0 {
+		if !st.Exists {
 			ev.Verified, ev.Observed = true, fmt.Sprintf("account '%s'@'%s' does not exist", user, host)
 			ev.Read, _ = json.Marshal(map[string]any{"user": user, "host": host, "exists": false})
 			return ev, nil
 		}
-		locked, err := c.locked(ctx, db, user, host)
-		if err != nil {
-			return ev, err
-		}
-		ev.Verified = locked
-		ev.Observed = fmt.Sprintf("SHOW CREATE USER '%s'@'%s': locked=%v", user, host, locked)
-		ev.Read, _ = json.Marshal(map[string]any{"user": user, "host": host, "locked": locked})
+		ev.Verified = st.Locked
+		ev.Observed = fmt.Sprintf("%s: account '%s'@'%s' account_locked=%v", st.Source, user, host, st.Locked)
+		ev.Read, _ = json.Marshal(map[string]any{"user": user, "host": host, "locked": st.Locked, "read_from": st.Source})
 	case KindKillConnections:
 		ids, err := c.sessions(ctx, user)
 		if err != nil {

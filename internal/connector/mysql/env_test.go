@@ -179,3 +179,89 @@ func closedDSN(t *testing.T, dsn string) string {
 	cfg.Net, cfg.Addr, cfg.Timeout = "tcp", addr, 2*time.Second
 	return cfg.FormatDSN()
 }
+
+// applyAll applies and verifies a plan in its declared order, as the engine does: an action
+// runs once every action of each kind in its After is verified.
+func applyAll(ctx context.Context, t *testing.T, c *Connector, pl connector.Plan) {
+	t.Helper()
+	done := map[string]bool{}
+	for len(done) < len(pl.Actions) {
+		progressed := false
+		for _, a := range pl.Actions {
+			if done[a.Key()] {
+				continue
+			}
+			ready := true
+			for _, k := range a.After {
+				for _, b := range pl.Actions {
+					if b.Kind == k && !done[b.Key()] {
+						ready = false
+					}
+				}
+			}
+			if !ready {
+				continue
+			}
+			if err := c.Apply(ctx, a); err != nil {
+				t.Fatalf("apply %s: %v", a.Key(), err)
+			}
+			ev, err := c.Verify(ctx, a)
+			if err != nil || !ev.Verified {
+				t.Fatalf("verify %s: %v %+v", a.Key(), err, ev)
+			}
+			done[a.Key()] = true
+			progressed = true
+		}
+		if !progressed {
+			t.Fatal("plan cannot make progress")
+		}
+	}
+}
+
+// actionsOf returns the plan's actions of kind.
+func actionsOf(pl connector.Plan, kind string) []connector.Action {
+	var out []connector.Action
+	for _, a := range pl.Actions {
+		if a.Kind == kind {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// newAdmin creates another account for offboard holding only the grants given (each with %s
+// for the account) and returns a connector that uses it.
+func (e *env) newAdmin(t *testing.T, grants ...string) *Connector {
+	t.Helper()
+	user := "offb_min_" + randomSuffix()
+	acct := fmt.Sprintf("'%s'@'%%'", user)
+	stmts := []string{fmt.Sprintf("CREATE USER %s IDENTIFIED BY '%s'", acct, adminPassword)}
+	for _, g := range grants {
+		stmts = append(stmts, fmt.Sprintf(g, acct))
+	}
+	t.Cleanup(func() { exec(t, e.root, "DROP USER IF EXISTS "+acct) })
+	exec(t, e.root, stmts...)
+	cfg, _ := gomysql.ParseDSN(as(t, e.root, user, adminPassword))
+	cfg.DBName = "" // no grant on the test database is among the ones given
+	c, err := New(Config{Name: "analytics-db", DSN: cfg.FormatDSN()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// isMariaDB reports whether the test server is MariaDB rather than MySQL.
+func (e *env) isMariaDB(t *testing.T) bool {
+	t.Helper()
+	db, err := sql.Open("mysql", e.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRowContext(t.Context(), "SELECT VERSION()").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(v, "MariaDB")
+}

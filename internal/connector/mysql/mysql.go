@@ -42,7 +42,8 @@ type Config struct {
 	Name string
 	// DSN is a go-sql-driver DSN (user:password@tcp(host:3306)/db) of an account with
 	// CREATE USER (to lock accounts), PROCESS (to see others' connections), CONNECTION ADMIN
-	// or SUPER (to kill them) and SELECT on mysql.user.
+	// or SUPER (to kill them) and SELECT on the mysql schema (to list accounts, read their
+	// lock flags and show their grants).
 	DSN string
 	// UserFrom says how the person's user name is derived: email_local (the default), email
 	// or handle.
@@ -55,6 +56,8 @@ type Connector struct {
 
 	mu sync.Mutex
 	db *sql.DB
+	// flag is where this server keeps the account-lock flag, once found (see lockSource).
+	flag *lockFlag
 }
 
 // New returns the connector; the DSN is parsed at once and the server first contacted on use.
@@ -109,7 +112,8 @@ func (c *Connector) conn() (*sql.DB, error) {
 	return db, nil
 }
 
-// Check connects and shows the account's grants, without changing anything.
+// Check connects, shows the account's grants and tries each read a plan makes, without
+// changing anything.
 func (c *Connector) Check(ctx context.Context) error {
 	db, err := c.conn()
 	if err != nil {
@@ -129,13 +133,121 @@ func (c *Connector) Check(ctx context.Context) error {
 			missing = append(missing, need)
 		}
 	}
-	if !strings.Contains(all, "SUPER") && !strings.Contains(all, "CONNECTION ADMIN") {
+	// MariaDB spells it CONNECTION ADMIN, MySQL 8 CONNECTION_ADMIN.
+	if !strings.Contains(all, "SUPER") && !strings.Contains(all, "CONNECTION ADMIN") && !strings.Contains(all, "CONNECTION_ADMIN") {
 		missing = append(missing, "CONNECTION ADMIN (or SUPER)")
+	}
+	denied, err := c.probeReads(ctx, db)
+	if err != nil {
+		return err
+	}
+	if denied {
+		missing = append(missing, "SELECT ON mysql.* (to list accounts, read their lock flags and show their grants)")
 	}
 	if len(missing) > 0 {
 		return connector.Permanent(fmt.Errorf("mysql %s: the configured account lacks %s", c.cfg.Name, strings.Join(missing, ", ")))
 	}
 	return nil
+}
+
+// probeReads makes each kind of read a plan makes and reports whether any was refused. The
+// reads are tried rather than looked for in the grants, because SELECT can be granted on the
+// server, the schema or one table, and SHOW GRANTS for another account needs it on the whole
+// mysql schema even where SELECT on mysql.user alone would serve the other reads.
+func (c *Connector) probeReads(ctx context.Context, db *sql.DB) (denied bool, err error) {
+	probe := func(query string) error {
+		rows, err := db.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		return rows.Close()
+	}
+	if err := probe("SELECT Host FROM mysql.user LIMIT 0"); isDenied(err) {
+		return true, nil
+	} else if err != nil {
+		return false, c.fail("list accounts", err)
+	}
+	flag, err := c.lockSource(ctx, db)
+	if err != nil {
+		return false, err
+	}
+	if err := probe("SELECT " + flag.expr + " FROM " + flag.table + " LIMIT 0"); isDenied(err) {
+		return true, nil
+	} else if err != nil {
+		return false, c.fail("read lock flags", err)
+	}
+	// No such account exists, so a permitted read answers "no such grant"; a refused one is
+	// denied before the server looks.
+	err = probe("SHOW GRANTS FOR 'offboard-check'@'probe.invalid'")
+	switch {
+	case err == nil, isNumber(err, errNonexistingGrant):
+		return false, nil
+	case isDenied(err):
+		return true, nil
+	}
+	return false, c.fail("show another account's grants", err)
+}
+
+// lockFlag is where a server keeps the account-lock flag: MySQL 8 in the account_locked column
+// of mysql.user ('Y' or 'N'), MariaDB 10.4 and later in the JSON of mysql.global_priv
+// (account_locked true or 1 when locked, false, 0 or absent when not). The flag is read
+// rather than looked for in SHOW CREATE USER, whose text also holds the user name and, on
+// MySQL, any comment or attribute, any of which may say "account lock".
+type lockFlag struct {
+	table string // the table read, named in evidence
+	expr  string // the flag's expression in that table
+}
+
+var (
+	mysqlLockFlag   = &lockFlag{table: "mysql.user", expr: "account_locked"}
+	mariadbLockFlag = &lockFlag{table: "mysql.global_priv", expr: "JSON_VALUE(Priv, '$.account_locked')"}
+)
+
+// lockSource finds, once, where this server keeps the lock flag. MySQL's table is tried first
+// because its absence is unambiguous: MariaDB's mysql.user (a view) has no account_locked
+// column (error 1054). Trying mysql.global_priv first would not tell the servers apart: to an
+// account without SELECT on it, a table that does not exist (MySQL) and one it may not read
+// (MariaDB) are both "access denied" (1142), not "doesn't exist" (1146).
+func (c *Connector) lockSource(ctx context.Context, db *sql.DB) (*lockFlag, error) {
+	c.mu.Lock()
+	flag := c.flag
+	c.mu.Unlock()
+	if flag != nil {
+		return flag, nil
+	}
+	flag = mysqlLockFlag
+	rows, err := db.QueryContext(ctx, "SELECT "+mysqlLockFlag.expr+" FROM "+mysqlLockFlag.table+" LIMIT 0")
+	switch {
+	case isNumber(err, errBadField):
+		flag = mariadbLockFlag
+	case err != nil:
+		return nil, c.fail("find where the server keeps account locks", err)
+	default:
+		if err := rows.Close(); err != nil {
+			return nil, c.fail("find where the server keeps account locks", err)
+		}
+	}
+	c.mu.Lock()
+	c.flag = flag
+	c.mu.Unlock()
+	return flag, nil
+}
+
+// parseLockFlag reads the flag's value as either server stores it. A value it does not know is
+// an error rather than a guess: reading it as unlocked would plan a lock that could never
+// verify, and as locked would let an open account pass.
+func parseLockFlag(v sql.NullString) (bool, error) {
+	if !v.Valid {
+		// MariaDB leaves the key out for an account that was never locked.
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v.String)) {
+	case "y", "1", "true":
+		return true, nil
+	case "n", "0", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("unrecognised account_locked value %q", v.String)
 }
 
 // userName derives the person's user name, or says why there is none.
@@ -154,7 +266,8 @@ const (
 	errSpecificAccess     = 1227 // a privilege such as SUPER or CONNECTION ADMIN is missing
 	errNoSuchUser         = 1396 // ALTER USER on an account that does not exist
 	errUnknownThread      = 1094 // KILL of a connection that has ended
-	errNonexistingGrant   = 1141
+	errNonexistingGrant   = 1141 // SHOW GRANTS for an account that does not exist
+	errBadField           = 1054 // unknown column
 	errAccountLockedMySQL = 3118
 	errAccountLockedMaria = 4151
 )
@@ -177,6 +290,11 @@ func (c *Connector) fail(what string, err error) error {
 		return fmt.Errorf("mysql %s: %s: server unreachable: %w", c.cfg.Name, what, err)
 	}
 	return fmt.Errorf("mysql %s: %s: %w", c.cfg.Name, what, err)
+}
+
+// isDenied reports whether err is the server refusing a read for want of a privilege.
+func isDenied(err error) bool {
+	return isNumber(err, errDBAccessDenied) || isNumber(err, errTableAccessDenied)
 }
 
 // literal quotes s as a SQL string. Names holding a quote, a backslash or a control character

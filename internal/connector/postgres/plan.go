@@ -151,10 +151,16 @@ func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Pla
 		pl.Actions = append(pl.Actions, connector.Action{System: c.cfg.Name, Kind: KindNoLogin, Target: name,
 			Detail: fmt.Sprintf("Stop new logins for role %s (ALTER ROLE NOLOGIN)", name), Params: params, Before: string(before)})
 	}
-	if len(r.Sessions) > 0 {
+	// Sessions are to be ended while the role can still log in, not only when some are open
+	// now: one opened between this read and NOLOGIN would otherwise outlive the offboarding.
+	// NOLOGIN does not end open sessions, so those are ended even when logins already stopped.
+	if r.CanLogin || len(r.Sessions) > 0 {
+		detail := fmt.Sprintf("End %d open session(s) of role %s", len(r.Sessions), name)
+		if len(r.Sessions) == 0 {
+			detail = fmt.Sprintf("End any session of role %s opened before logins stop (none open now)", name)
+		}
 		pl.Actions = append(pl.Actions, connector.Action{System: c.cfg.Name, Kind: KindTerminateSessions, Target: name,
-			Detail: fmt.Sprintf("End %d open session(s) of role %s", len(r.Sessions), name), Params: params, Before: string(before),
-			After: []string{KindNoLogin}})
+			Detail: detail, Params: params, Before: string(before), After: []string{KindNoLogin}})
 	}
 	for _, g := range r.MemberOf {
 		pl.Actions = append(pl.Actions, connector.Action{System: c.cfg.Name, Kind: KindRevokeMembership, Target: g,

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,109 @@ func TestLeaverIsLockedOutAndTheirSessionEnds(t *testing.T) {
 	if !strings.Contains(snap, e.other+" login=true groups="+e.groups[0]) {
 		t.Errorf("the colleague's role changed: %s", snap)
 	}
+}
+
+// TestSessionOpenedAfterPlanningIsEnded protects the gap between the plan's read and NOLOGIN:
+// a session the leaver opens after a plan that saw none must still be ended, and the role
+// locked out, when the plan is applied.
+func TestSessionOpenedAfterPlanningIsEnded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	pl, err := e.conn.Plan(ctx, e.person)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pl.Account, "0 open sessions") {
+		t.Fatalf("the plan saw a session, so it cannot show the gap: %s", pl.Account)
+	}
+	terminate := actionOf(pl, KindTerminateSessions)
+	if terminate == nil {
+		t.Fatalf("no %s planned for a role that can still log in: %+v", KindTerminateSessions, pl.Actions)
+	}
+	if !slices.Equal(terminate.After, []string{KindNoLogin}) {
+		t.Errorf("%s waits for %v, want [%s] so a client cannot reconnect", KindTerminateSessions, terminate.After, KindNoLogin)
+	}
+
+	session, err := e.login(ctx, t, e.leaver)
+	if err != nil {
+		t.Fatalf("the leaver cannot log in after planning: %v", err)
+	}
+	defer session.Close(context.Background())
+
+	applyAll(ctx, t, e.conn, pl)
+
+	if err := session.Ping(ctx); err == nil {
+		t.Error("the session opened after planning still answers after offboarding")
+	}
+	if c, err := e.login(ctx, t, e.leaver); err == nil {
+		c.Close(ctx)
+		t.Error("the leaver can still log in")
+	} else if !strings.Contains(err.Error(), "not permitted to log in") {
+		t.Errorf("login refused for another reason than NOLOGIN: %v", err)
+	}
+	if again, err := e.conn.Plan(ctx, e.person); err != nil || len(again.Actions) != 0 {
+		t.Errorf("a fresh plan still has actions: %v %+v", err, again.Actions)
+	}
+}
+
+// TestSessionsAreEndedWhileTheRoleCanLogIn protects when terminate_sessions is planned: while
+// the role can log in (a session may open at any moment) and while a session is open (NOLOGIN
+// does not end it), but not once neither is true, so a finished offboarding plans nothing.
+func TestSessionsAreEndedWhileTheRoleCanLogIn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		nologin       bool // the role is NOLOGIN before the plan
+		session       bool // a session is open when the plan reads
+		wantNoLogin   bool
+		wantTerminate bool
+	}{
+		{name: "can log in, no session open", wantNoLogin: true, wantTerminate: true},
+		{name: "can log in, a session open", session: true, wantNoLogin: true, wantTerminate: true},
+		{name: "NOLOGIN, a session still open", nologin: true, session: true, wantTerminate: true},
+		{name: "NOLOGIN, no session open", nologin: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			if tc.session {
+				session, err := e.login(ctx, t, e.leaver)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer session.Close(context.Background())
+			}
+			if tc.nologin {
+				exec(t, e.admin, "ALTER ROLE "+ident(e.leaver)+" NOLOGIN")
+			}
+			pl, err := e.conn.Plan(ctx, e.person)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := actionOf(pl, KindNoLogin) != nil; got != tc.wantNoLogin {
+				t.Errorf("%s planned: %v, want %v (%+v)", KindNoLogin, got, tc.wantNoLogin, pl.Actions)
+			}
+			if got := actionOf(pl, KindTerminateSessions) != nil; got != tc.wantTerminate {
+				t.Errorf("%s planned: %v, want %v (%+v)", KindTerminateSessions, got, tc.wantTerminate, pl.Actions)
+			}
+		})
+	}
+}
+
+// actionOf returns the plan's first action of kind, or nil.
+func actionOf(pl connector.Plan, kind string) *connector.Action {
+	for i := range pl.Actions {
+		if pl.Actions[i].Kind == kind {
+			return &pl.Actions[i]
+		}
+	}
+	return nil
 }
 
 func TestRoleNames(t *testing.T) {
