@@ -13,7 +13,7 @@ import (
 // Apply makes one planned change. It is idempotent: a removal whose target is already gone
 // (Google answers 404) succeeds; turning off 2-Step Verification, suspending and transferring
 // data read first and do nothing when the effect is already in place, so a call that is not
-// safe to repeat is never repeated blindly.
+// safe to repeat is never repeated blindly; confirming a transfer only reads.
 func (c *Connector) Apply(ctx context.Context, a connector.Action) error {
 	uid, err := actionUser(a)
 	if err != nil {
@@ -22,6 +22,8 @@ func (c *Connector) Apply(ctx context.Context, a connector.Action) error {
 	switch a.Kind {
 	case KindTransferData:
 		return c.transfer(ctx, a, uid)
+	case KindConfirmTransfer:
+		return c.confirmTransfer(ctx, a, uid)
 	case KindSignOut:
 		err = c.post(ctx, userPath(uid, "signOut"))
 		if err == nil {
@@ -95,13 +97,13 @@ func refusalHint(kind, reason string) string {
 			return "the service account lacks the scope admin.directory.group.member (grant it through domain-wide delegation)"
 		case KindSuspend:
 			return "the service account lacks the scope admin.directory.user"
-		case KindTransferData:
+		case KindTransferData, KindConfirmTransfer:
 			return "the service account lacks the scope admin.datatransfer"
 		default:
 			return "the service account lacks the scope admin.directory.user.security"
 		}
 	}
-	return "the impersonated administrator (admin_email) may not make this change; it must be a super administrator, or hold an admin role over this user and their groups"
+	return "the impersonated administrator (admin_email) may not make this change; it must be a super administrator"
 }
 
 // turnOff2SV turns 2-Step Verification off unless it already is. Google refuses while a
@@ -165,6 +167,8 @@ func describe(a connector.Action) string {
 	switch a.Kind {
 	case KindTransferData:
 		return fmt.Sprintf("transfer data of %s to %s", who, a.Param("new_owner_email"))
+	case KindConfirmTransfer:
+		return fmt.Sprintf("confirm the data transfer of %s to %s", who, a.Param("new_owner_email"))
 	case KindSignOut:
 		return "sign out " + who
 	case KindRevokeToken:

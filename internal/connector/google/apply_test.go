@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,8 +165,8 @@ func TestRevokedAccessTokenIsReplaced(t *testing.T) {
 }
 
 // TestTransferIsPolledToCompletion protects "green means verified" for the asynchronous data
-// transfer: Verify reports it not done while Google is still moving data, and one transfer
-// is started however often Apply runs.
+// transfer: transfer_data is verified once Google accepts the request, confirm_transfer only
+// once Google reports it completed, and one transfer is started however often Apply runs.
 func TestTransferIsPolledToCompletion(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, googlesim.Options{TransferReads: 2})
@@ -174,9 +175,16 @@ func TestTransferIsPolledToCompletion(t *testing.T) {
 	a := *find(p, KindTransferData)
 	must(t, e.conn.Apply(t.Context(), a))
 	must(t, e.conn.Apply(t.Context(), a))
+	ev, err := e.conn.Verify(t.Context(), a)
+	must(t, err)
+	if !ev.Verified || !strings.Contains(ev.Observed, "accepted data transfer AKrEtIb") || !strings.Contains(ev.Observed, "it is new") {
+		t.Errorf("transfer_data once requested: verified %v, %s", ev.Verified, ev.Observed)
+	}
+	c := *find(p, KindConfirmTransfer)
 	var observed []string
 	for range 6 {
-		ev, err := e.conn.Verify(t.Context(), a)
+		must(t, e.conn.Apply(t.Context(), c))
+		ev, err := e.conn.Verify(t.Context(), c)
 		must(t, err)
 		observed = append(observed, ev.Observed)
 		if ev.Verified {
@@ -189,8 +197,8 @@ func TestTransferIsPolledToCompletion(t *testing.T) {
 		}
 	}
 	joined := strings.Join(observed, "\n")
-	if !strings.Contains(joined, " is new") || !strings.Contains(joined, " is inProgress") || !strings.Contains(observed[len(observed)-1], "completed") {
-		t.Errorf("reads did not go new → inProgress → completed:\n%s", joined)
+	if !strings.Contains(joined, " is inProgress") || !strings.Contains(observed[len(observed)-1], "completed") {
+		t.Errorf("confirm_transfer reads did not go inProgress → completed:\n%s", joined)
 	}
 	if n := e.sim.Recorder.Count("POST", "/admin/datatransfer/v1/transfers", ""); n != 1 {
 		t.Errorf("%d transfers inserted, want 1", n)
@@ -201,6 +209,82 @@ func TestTransferIsPolledToCompletion(t *testing.T) {
 	}
 	if h := e.sim.Holdings(janeEmail); strings.Contains(strings.Join(h, ","), "not transferred") {
 		t.Errorf("holdings after the transfer: %v", h)
+	}
+}
+
+// TestSuspendDoesNotWaitForTransferToComplete protects the leaver's password from working for
+// the hours a large Drive takes to move: once Google has accepted the transfer, suspension can
+// run while it is still in progress, and completion is confirmed on its own afterwards.
+func TestSuspendDoesNotWaitForTransferToComplete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, googlesim.Options{})
+	e.sim.HoldTransfers(true)
+	p, err := e.conn.Plan(t.Context(), jane)
+	must(t, err)
+	verified := map[string]bool{}
+	run := func(a connector.Action) connector.Evidence {
+		t.Helper()
+		must(t, e.conn.Apply(t.Context(), a))
+		ev, err := e.conn.Verify(t.Context(), a)
+		must(t, err)
+		verified[a.Key()] = ev.Verified
+		return ev
+	}
+	// As the engine does: an action runs once every action of each kind in its After is verified.
+	runnable := func(a connector.Action) bool {
+		for _, b := range p.Actions {
+			if slices.Contains(a.After, b.Kind) && !verified[b.Key()] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, a := range p.Actions {
+		if a.Kind != KindSuspend && a.Kind != KindConfirmTransfer {
+			if !runnable(a) {
+				t.Fatalf("%s is not runnable in plan order", a.Key())
+			}
+			if ev := run(a); !ev.Verified {
+				t.Fatalf("%s not verified: %s", a.Key(), ev.Observed)
+			}
+		}
+	}
+	confirm := *find(p, KindConfirmTransfer)
+	for range 3 {
+		if ev := run(confirm); ev.Verified || !strings.Contains(ev.Observed, "inProgress") {
+			t.Fatalf("confirm_transfer while the transfer is held: verified %v, %s", ev.Verified, ev.Observed)
+		}
+	}
+	suspend := *find(p, KindSuspend)
+	if !runnable(suspend) {
+		t.Fatalf("suspend waits although Google accepted the transfer (After %v)", suspend.After)
+	}
+	if ev := run(suspend); !ev.Verified {
+		t.Fatalf("suspend not verified: %s", ev.Observed)
+	}
+	if st := e.sim.TransferStatus(janeEmail, managerEmail); st != "inProgress" {
+		t.Fatalf("transfer is %q at suspension, want inProgress", st)
+	}
+
+	// A plan made now does not request the accepted transfer again; it only waits for it.
+	again, err := e.conn.Plan(t.Context(), jane)
+	must(t, err)
+	if find(again, KindTransferData) != nil || find(again, KindConfirmTransfer) == nil || len(find(again, KindConfirmTransfer).After) != 0 {
+		t.Errorf("plan while the transfer is in progress: %+v", again.Actions)
+	}
+
+	e.sim.HoldTransfers(false)
+	ev := run(confirm)
+	if !ev.Verified {
+		t.Fatalf("confirm_transfer after the transfer completed: %s", ev.Observed)
+	}
+	for _, want := range []string{"completed", "Drive (" + googlesim.DriveAppID + ")", "PRIVACY_LEVEL=PRIVATE+SHARED", "Calendar (" + googlesim.CalendarAppID + ")", "RELEASE_RESOURCES=TRUE", managerEmail} {
+		if !strings.Contains(ev.Observed, want) {
+			t.Errorf("evidence %q does not name %q", ev.Observed, want)
+		}
+	}
+	if h := e.sim.Holdings(janeEmail); len(h) != 0 {
+		t.Errorf("still held: %v", h)
 	}
 }
 

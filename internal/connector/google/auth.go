@@ -201,7 +201,7 @@ func tokenError(err error) error {
 func (c *Connector) Check(ctx context.Context) error {
 	var u gUser
 	if err := c.get(ctx, userPath(c.admin), nil, &u); err != nil {
-		return checkError(err, "read the admin user "+c.admin, "admin_email must be a super administrator (or hold an admin role that can read and update users, groups and security settings)")
+		return checkError(err, "read the admin user "+c.admin, "admin_email must be a super administrator")
 	}
 	if !u.IsAdmin {
 		return connector.Permanent(fmt.Errorf("google: %s is not a super administrator; the connector must impersonate one to suspend users and manage their security settings", c.admin))

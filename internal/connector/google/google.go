@@ -35,19 +35,25 @@ const System = "google"
 
 // Action kinds. They are part of the stored contract: plans saved today are applied and
 // verified by later versions, so these names never change.
+//
+// A data transfer is two kinds because Google takes hours to move a large Drive:
+// KindTransferData is verified once Google has accepted the transfer, so suspension need not
+// wait for the data to move; KindConfirmTransfer is verified once it has completed, and nothing
+// waits on it.
 const (
-	KindTransferData   = "transfer_data"
-	KindSignOut        = "sign_out"
-	KindRevokeToken    = "revoke_token"
-	KindDeleteASP      = "delete_asp"
-	KindInvalidateCode = "invalidate_backup_codes"
-	KindTurnOff2SV     = "turn_off_2sv"
-	KindRemoveGroup    = "remove_group"
-	KindSuspend        = "suspend"
+	KindTransferData    = "transfer_data"
+	KindConfirmTransfer = "confirm_transfer"
+	KindSignOut         = "sign_out"
+	KindRevokeToken     = "revoke_token"
+	KindDeleteASP       = "delete_asp"
+	KindInvalidateCode  = "invalidate_backup_codes"
+	KindTurnOff2SV      = "turn_off_2sv"
+	KindRemoveGroup     = "remove_group"
+	KindSuspend         = "suspend"
 )
 
 // kindOrder is the order plans list kinds in: the order they can run in.
-var kindOrder = []string{KindTransferData, KindSignOut, KindRevokeToken, KindDeleteASP, KindInvalidateCode, KindTurnOff2SV, KindRemoveGroup, KindSuspend}
+var kindOrder = []string{KindTransferData, KindSignOut, KindRevokeToken, KindDeleteASP, KindInvalidateCode, KindTurnOff2SV, KindRemoveGroup, KindSuspend, KindConfirmTransfer}
 
 // Where the data goes, for Config.TransferTo.
 const (

@@ -14,11 +14,13 @@ import (
 // Plan reads the person's Workspace account and lists what to remove: their data handed to
 // their manager, sign-out, OAuth tokens, app-specific passwords, backup codes, 2-Step
 // Verification and group memberships, then suspension. Suspension waits until every other
-// action is verified: Google moves data more reliably from an active account, and once the
-// account is suspended nobody can notice what is left. 2-Step Verification is turned off only
-// after the app passwords and backup codes are gone, because turning it off removes those
-// too and each is to be verified on its own. Everything else runs at once. It never changes
-// anything.
+// action is verified: the data transfer is requested while the account is still active, and
+// once the account is suspended nobody can notice what is left. It does not wait for the
+// transfer to complete, which for a large Drive takes hours during which the password would
+// keep working; that completion is a step of its own, after the transfer's request, that
+// nothing waits on. 2-Step Verification is turned off only after the app passwords and backup
+// codes are gone, because turning it off removes those too and each is to be verified on its
+// own. Everything else runs at once. It never changes anything.
 func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Plan, error) {
 	plan := connector.Plan{System: System, Actions: []connector.Action{}}
 	u, matched, tried, err := c.findUser(ctx, p)
@@ -170,9 +172,10 @@ func (b *planBuilder) groups(groups []gGroup) {
 	}
 }
 
-// suspend plans suspension (never deletion) unless it is done, after every other kind. The
-// administrator the connector impersonates is never suspended by it: that would lock the
-// connector out mid-case.
+// suspend plans suspension (never deletion) unless it is done, after every other kind but
+// confirm_transfer: Google accepting the transfer is enough, as its completion can take hours
+// and the account must not stay open that long. The administrator the connector impersonates
+// is never suspended by it: that would lock the connector out mid-case.
 func (b *planBuilder) suspend(admin string) {
 	if b.user.IsAdmin || b.user.IsDelegatedAdmin {
 		b.manual(fmt.Sprintf("%s is a Workspace administrator: review and remove their admin role assignments in the Admin console (Account > Admin roles); this connector does not manage roles.", b.name()))
@@ -190,7 +193,9 @@ func (b *planBuilder) suspend(admin string) {
 		map[string]any{"suspended": false})
 }
 
-// planTransfer plans handing the person's Drive and Calendar data to their manager.
+// planTransfer plans handing the person's Drive and Calendar data to their manager: the
+// request (transfer_data) and, after it, the wait for Google to finish (confirm_transfer). A
+// transfer Google already accepted is not requested again; only its completion is planned.
 func (c *Connector) planTransfer(ctx context.Context, b *planBuilder, p connector.Person) error {
 	what := fmt.Sprintf("Drive and Calendar data of %s", b.name())
 	if c.transferTo == TransferToNone {
@@ -236,10 +241,24 @@ func (c *Connector) planTransfer(ctx context.Context, b *planBuilder, p connecto
 			return nil
 		}
 	}
-	params := map[string]string{"new_owner_id": mgr.ID, "new_owner_email": mgr.PrimaryEmail, "drive_app_id": drive, "calendar_app_id": calendar}
-	b.add(KindTransferData, b.user.ID,
-		fmt.Sprintf("Transfer %s to their manager %s (Drive: private and shared files; Calendar: future events, releasing booked resources)", what, mgr.PrimaryEmail),
-		params, nil, map[string]any{"new_owner": map[string]string{"id": mgr.ID, "email": mgr.PrimaryEmail}, "applications": apps, "previous_transfers": transfers})
+	var after []string
+	if live := (transferAction{drive: drive, calendar: calendar}).current(transfers); live == nil {
+		after = []string{KindTransferData}
+	} else {
+		b.note("Google already accepted data transfer %s of %s to %s (%s, requested %s); the plan waits for it to complete.", live.ID, b.name(), mgr.PrimaryEmail, live.OverallTransferStatusCode, live.RequestTime)
+	}
+	params := func() map[string]string {
+		return map[string]string{"new_owner_id": mgr.ID, "new_owner_email": mgr.PrimaryEmail, "drive_app_id": drive, "calendar_app_id": calendar}
+	}
+	before := map[string]any{"new_owner": map[string]string{"id": mgr.ID, "email": mgr.PrimaryEmail}, "applications": apps, "previous_transfers": transfers}
+	if len(after) > 0 {
+		b.add(KindTransferData, b.user.ID,
+			fmt.Sprintf("Transfer %s to their manager %s (Drive: private and shared files; Calendar: future events, releasing booked resources)", what, mgr.PrimaryEmail),
+			params(), nil, before)
+	}
+	b.add(KindConfirmTransfer, b.user.ID,
+		fmt.Sprintf("Confirm that Google has finished moving the %s to %s", what, mgr.PrimaryEmail),
+		params(), after, before)
 	return nil
 }
 

@@ -34,7 +34,7 @@ func TestPlanListsEveryAccessInSafeOrder(t *testing.T) {
 	e := newEnv(t, googlesim.Options{})
 	p, err := e.conn.Plan(t.Context(), jane)
 	must(t, err)
-	want := map[string]int{KindTransferData: 1, KindSignOut: 1, KindRevokeToken: 2, KindDeleteASP: 2, KindInvalidateCode: 1, KindTurnOff2SV: 1, KindRemoveGroup: 3, KindSuspend: 1}
+	want := map[string]int{KindTransferData: 1, KindConfirmTransfer: 1, KindSignOut: 1, KindRevokeToken: 2, KindDeleteASP: 2, KindInvalidateCode: 1, KindTurnOff2SV: 1, KindRemoveGroup: 3, KindSuspend: 1}
 	if got := kinds(p); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("kinds = %v, want %v", got, want)
 	}
@@ -42,10 +42,16 @@ func TestPlanListsEveryAccessInSafeOrder(t *testing.T) {
 		t.Errorf("Account = %q", p.Account)
 	}
 	suspend := find(p, KindSuspend)
-	for _, k := range kindOrder[:len(kindOrder)-1] {
-		if !slices.Contains(suspend.After, k) {
+	for _, k := range kindOrder {
+		switch waits := slices.Contains(suspend.After, k); {
+		case k == KindConfirmTransfer && waits:
+			t.Errorf("suspend waits for the transfer to complete, which can take hours: %v", suspend.After)
+		case k != KindSuspend && k != KindConfirmTransfer && !waits:
 			t.Errorf("suspend does not wait for %s: %v", k, suspend.After)
 		}
+	}
+	if c := find(p, KindConfirmTransfer); !slices.Equal(c.After, []string{KindTransferData}) || c.Param("new_owner_id") != managerID {
+		t.Errorf("confirm_transfer = %+v", c)
 	}
 	if off := find(p, KindTurnOff2SV); !slices.Equal(off.After, []string{KindDeleteASP, KindInvalidateCode}) {
 		t.Errorf("turn_off_2sv After = %v", off.After)

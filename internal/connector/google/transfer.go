@@ -24,7 +24,7 @@ func (a transferAction) body() map[string]any {
 	return map[string]any{"oldOwnerUserId": a.oldOwner, "newOwnerUserId": a.newOwner, "applicationDataTransfers": apps}
 }
 
-// transferAction is a transfer_data action's parameters.
+// transferAction is a transfer_data or confirm_transfer action's parameters.
 type transferAction struct {
 	oldOwner, newOwner, newOwnerEmail string
 	drive, calendar                   string
@@ -74,8 +74,24 @@ func (c *Connector) transfer(ctx context.Context, a connector.Action, uid string
 	return nil
 }
 
-// verifyTransfer reads the transfers between the two owners. A transfer still new or in
-// progress is not verified yet: the engine reads again until Google reports it completed.
+// confirmTransfer is confirm_transfer's Apply. The transfer was requested by transfer_data;
+// all that is left is to wait for Google, so it only reads (which also proves the transfers
+// can still be read) and changes nothing.
+func (c *Connector) confirmTransfer(ctx context.Context, a connector.Action, uid string) error {
+	t, err := parseTransfer(a, uid)
+	if err != nil {
+		return err
+	}
+	if _, err := c.listTransfers(ctx, t.oldOwner, t.newOwner); err != nil {
+		return fmt.Errorf("google: %s: %w", describe(a), err)
+	}
+	return nil
+}
+
+// verifyTransfer reads the transfers between the two owners. For transfer_data, a transfer
+// Google has accepted (new, inProgress or completed) is verified: the request is what
+// suspension waits for, as moving a large Drive takes hours. For confirm_transfer, only a
+// completed one is; until then the engine reads again, and the evidence names what moved.
 func (c *Connector) verifyTransfer(ctx context.Context, a connector.Action, uid string) (connector.Evidence, error) {
 	t, err := parseTransfer(a, uid)
 	if err != nil {
@@ -91,11 +107,18 @@ func (c *Connector) verifyTransfer(ctx context.Context, a connector.Action, uid 
 	if cur == nil {
 		observed := fmt.Sprintf("no data transfer from %s to %s covers %s", who, t.newOwnerEmail, t.appNames())
 		if len(transfers) > 0 {
-			observed += fmt.Sprintf(" (%d earlier transfer(s), latest %s)", len(transfers), transfers[0].OverallTransferStatusCode)
+			latest := transfers[0]
+			observed += fmt.Sprintf(" (%d earlier transfer(s), latest %s %s)", len(transfers), latest.ID, latest.OverallTransferStatusCode)
+			if latest.OverallTransferStatusCode == statusFailed && a.Kind == KindConfirmTransfer {
+				observed = fmt.Sprintf("data transfer %s from %s to %s failed, so the data was not handed over; plan again to request a new transfer", latest.ID, who, t.newOwnerEmail)
+			}
 		}
 		return c.evidence(false, observed, read), nil
 	}
 	read["transfer"] = cur
+	if a.Kind == KindTransferData {
+		return c.evidence(true, fmt.Sprintf("Google accepted data transfer %s of the %s data of %s to %s (requested %s); it is %s", cur.ID, t.appNames(), who, t.newOwnerEmail, cur.RequestTime, cur.OverallTransferStatusCode), read), nil
+	}
 	if cur.OverallTransferStatusCode != statusCompleted {
 		return c.evidence(false, fmt.Sprintf("data transfer %s from %s to %s is %s", cur.ID, who, t.newOwnerEmail, cur.OverallTransferStatusCode), read), nil
 	}

@@ -24,7 +24,7 @@ func (c *Connector) Verify(ctx context.Context, a connector.Action) (connector.E
 	}
 	var ev connector.Evidence
 	switch a.Kind {
-	case KindTransferData:
+	case KindTransferData, KindConfirmTransfer:
 		ev, err = c.verifyTransfer(ctx, a, uid)
 	case KindSignOut:
 		ev, err = c.verifySignOut(ctx, uid, who)

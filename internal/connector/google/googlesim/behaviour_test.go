@@ -336,6 +336,34 @@ func TestTransferGoesThroughItsStates(t *testing.T) {
 	}
 }
 
+// TestHeldTransferStaysInProgress protects the simulator's stand-in for a large Drive: a held
+// transfer is read as inProgress however often, and completes once released.
+func TestHeldTransferStaysInProgress(t *testing.T) {
+	t.Parallel()
+	tn := newTenant(t, Options{})
+	tn.s.HoldTransfers(true)
+	tok := tn.token(t)
+	r := send(t, "POST", tn.base+"/admin/datatransfer/v1/transfers", tok, nil, `{"oldOwnerUserId":"1jane","newOwnerUserId":"1mgr","applicationDataTransfers":[{"applicationId":"55656082996"}]}`)
+	if r.status != 200 {
+		t.Fatalf("insert: %d %s", r.status, r.raw)
+	}
+	id := r.body["id"].(string)
+	read := func() string {
+		return send(t, "GET", tn.base+"/admin/datatransfer/v1/transfers/"+id, tok, nil, "").body["overallTransferStatusCode"].(string)
+	}
+	var states []string
+	for range 5 {
+		states = append(states, read())
+	}
+	if got := strings.Join(states, ","); got != "new,inProgress,inProgress,inProgress,inProgress" {
+		t.Errorf("held states = %s", got)
+	}
+	tn.s.HoldTransfers(false)
+	if got := read(); got != "completed" {
+		t.Errorf("after release: %s", got)
+	}
+}
+
 // TestHoldingsEmptyOnceOffboarded protects the end-to-end proof: Holdings names every access,
 // and nothing once each is removed through the API.
 func TestHoldingsEmptyOnceOffboarded(t *testing.T) {

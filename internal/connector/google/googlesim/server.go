@@ -16,7 +16,8 @@
 // error; pageToken/nextPageToken paging; the usual throttle, 403 userRateLimitExceeded (or 429
 // rateLimitExceeded when Options.Throttle429 is set); turnOff of 2-Step Verification refused
 // while a policy enforces it; and asynchronous data transfers that go new → inProgress →
-// completed over a few reads. Anything else answers 501.
+// completed over a few reads (or stay inProgress while HoldTransfers is on). Anything else
+// answers 501.
 package googlesim
 
 import (
@@ -95,6 +96,7 @@ type Server struct {
 	groups    map[string]*group // by ID
 	groupOrd  []string
 	transfers []*transfer
+	holding   bool             // transfers stop at inProgress (HoldTransfers)
 	tokens    map[string]grant // access token → what it grants
 }
 
