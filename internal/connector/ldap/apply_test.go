@@ -16,7 +16,8 @@ import (
 // TestOffboardingEachGroupSchemaAndDisableMode protects the whole change per configuration:
 // after applying the plan the leaver is in no group of any schema (member, uniqueMember with
 // the DN written in another case, memberUid), the colleague keeps every
-// membership, the account is disabled the configured way, and a fresh plan is empty.
+// membership, the account is disabled the configured way (for the ppolicy lock: her own
+// password no longer binds), and a fresh plan is empty.
 func TestOffboardingEachGroupSchemaAndDisableMode(t *testing.T) {
 	t.Parallel()
 	srv := slapd.Start(t)
@@ -60,6 +61,10 @@ func TestOffboardingEachGroupSchemaAndDisableMode(t *testing.T) {
 				if v, _, _ := e.srv.Attr(ctxFor(t), e.dana, "pwdAccountLockedTime"); !slices.Equal(v, []string{DefaultLockValue}) {
 					t.Errorf("pwdAccountLockedTime = %q, want %s", v, DefaultLockValue)
 				}
+				// The attribute is not the proof: ppolicy must refuse her own password.
+				if in, err := e.srv.CanSignIn(ctxFor(t), e.dana, slapd.Password("dana")); err != nil || in {
+					t.Errorf("dana signs in with her password after offboarding = %v (%v), want refused (49)", in, err)
+				}
 			},
 		})
 	} else {
@@ -88,7 +93,7 @@ func TestOffboardingEachGroupSchemaAndDisableMode(t *testing.T) {
 				t.Errorf("sam's memberships %q, want all 4 kept", samHas)
 			}
 			m.check(t, e)
-			if m.name != "custom lock attribute" { // Holdings knows ppolicy locks and the disabled OU only
+			if m.name != "custom lock attribute" { // loginShell does not stop an LDAP bind, which Holdings tries
 				if held, err := e.tree.Holdings(ctxFor(t), "dana"); err != nil || len(held) != 0 {
 					t.Errorf("dana still holds %q (%v)", held, err)
 				}

@@ -37,8 +37,12 @@ type account struct {
 func (c *Connector) userAttrs() []string {
 	attrs := []string{"uid", "mail", "cn", "userPrincipalName", "sAMAccountName", "userAccountControl", "primaryGroupID", "objectClass"}
 	if c.cfg.Flavor == FlavorOpenLDAP && c.cfg.Disable.Attribute != "" {
-		// Operational attributes (pwdAccountLockedTime) come back only when named.
+		// Operational attributes (pwdAccountLockedTime, pwdPolicySubentry) come back only
+		// when named.
 		attrs = append(attrs, c.cfg.Disable.Attribute)
+		if isPPolicyLock(c.cfg.Flavor, c.cfg.Disable.Attribute) {
+			attrs = append(attrs, attrPolicySubentry)
+		}
 	}
 	return attrs
 }
@@ -83,8 +87,11 @@ type membership struct {
 	Classes []string
 	// Values maps attribute name to the stored value naming the person.
 	Values map[string]string
-	// Sizes maps attribute name to how many values it holds.
+	// Sizes maps attribute name to how many values were returned for it.
 	Sizes map[string]int
+	// Partial holds the attributes whose values came back incomplete: Active Directory sends
+	// at most MaxValRange (1500) values of a large attribute, as member;range=0-1499.
+	Partial map[string]bool
 }
 
 // groupFilter finds groups listing dn (member, uniqueMember) or uid (memberUid).
@@ -107,7 +114,14 @@ func (c *Connector) findGroups(l *goldap.Conn, acc account) ([]membership, error
 	}
 	var out []membership
 	for _, e := range res.Entries {
-		if m, ok := holds(e, acc); ok {
+		m, err := confirmHeld(e, acc, func(attr, value string) (bool, error) {
+			_, listed, err := lists(l, e.DN, attr, value)
+			return listed, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(m.Values) > 0 {
 			out = append(out, m)
 		}
 	}
@@ -115,18 +129,92 @@ func (c *Connector) findGroups(l *goldap.Conn, acc account) ([]membership, error
 	return out, nil
 }
 
+// confirmHeld is holds for a group the server's membership filter returned, so it does hold
+// the person even when the values returned do not show it (a range-limited, incomplete list,
+// or a value spelled in a way only the server's matching rule recognises). For each member
+// attribute the values leave in doubt, the server is asked (listed, a server-side check of
+// one attribute and value) and, if it lists the person, the value to delete is their DN (uid
+// for memberUid), which the directory's matching rule finds however the stored value is
+// spelled; that attribute's values are then known to be incomplete (Partial). A group none of
+// whose attributes is confirmed is returned without values: it no longer lists the person
+// (removed since the search).
+func confirmHeld(e *goldap.Entry, acc account, listed func(attr, value string) (bool, error)) (membership, error) {
+	m, ok := holds(e, acc)
+	for _, attr := range memberAttrs {
+		if _, found := m.Values[attr]; found || (ok && !m.Partial[attr]) {
+			continue
+		}
+		value := memberValue(attr, acc)
+		if value == "" {
+			continue
+		}
+		yes, err := listed(attr, value)
+		if err != nil {
+			return m, err
+		}
+		if yes {
+			// The values returned left out a value the server holds: they are incomplete,
+			// so their count says nothing about how many members remain.
+			m.Values[attr] = value
+			m.Partial[attr] = true
+		}
+	}
+	return m, nil
+}
+
+// memberValue is the value that names acc in the member attribute attr: its uid for
+// memberUid, its DN otherwise.
+func memberValue(attr string, acc account) string {
+	if attr == "memberUid" {
+		return acc.UID
+	}
+	return acc.DN
+}
+
+// listsFilter matches an entry whose attribute attr holds any of values, each escaped.
+func listsFilter(attr string, values ...string) string {
+	var b strings.Builder
+	for _, v := range values {
+		b.WriteString("(" + attr + "=" + goldap.EscapeFilter(v) + ")")
+	}
+	if len(values) == 1 {
+		return b.String()
+	}
+	return "(|" + b.String() + ")"
+}
+
+// lists asks the directory whether the group dn's attribute attr holds any of values, with a
+// base-scope search filtered on them. The server evaluates the filter over every value with
+// the attribute's matching rule, so the answer holds where a read of the values would be
+// incomplete (Active Directory's ranged member;range=0-1499) and however a DN is spelled.
+// exists is false when the group does not exist.
+func lists(l *goldap.Conn, dn, attr string, values ...string) (exists, listed bool, err error) {
+	req := goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, 0, false, listsFilter(attr, values...), []string{"1.1"}, nil)
+	res, err := l.Search(req)
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("search %s for %s: %w", dn, req.Filter, err)
+	}
+	return true, len(res.Entries) > 0, nil
+}
+
 // holds reports which of the group's member attributes name the account, with the stored
 // values. Distinguished names are compared as DNs (case and spacing do not matter);
 // memberUid is compared exactly, as the nis schema does.
 func holds(e *goldap.Entry, acc account) (membership, bool) {
-	m := membership{DN: e.DN, Classes: e.GetAttributeValues("objectClass"), Values: map[string]string{}, Sizes: map[string]int{}}
+	m := membership{DN: e.DN, Classes: e.GetAttributeValues("objectClass"), Values: map[string]string{}, Sizes: map[string]int{}, Partial: map[string]bool{}}
 	want, _ := goldap.ParseDN(acc.DN)
 	for _, at := range e.Attributes {
 		name := canonicalAttr(at.Name)
 		if name == "" {
 			continue
 		}
-		m.Sizes[name] = len(at.Values)
+		if hasRange(at.Name) {
+			m.Partial[name] = true
+		}
+		m.Sizes[name] += len(at.Values)
 		for _, v := range at.Values {
 			if name == "memberUid" {
 				if acc.UID != "" && v == acc.UID {
@@ -147,7 +235,11 @@ func holds(e *goldap.Entry, acc account) (membership, bool) {
 	return m, len(m.Values) > 0
 }
 
+// canonicalAttr returns the member attribute name names, or "". Options after ';' are not
+// part of the name: Active Directory returns a large member attribute as
+// member;range=0-1499.
 func canonicalAttr(name string) string {
+	name, _, _ = strings.Cut(name, ";")
 	for _, a := range memberAttrs {
 		if strings.EqualFold(a, name) {
 			return a
@@ -156,13 +248,25 @@ func canonicalAttr(name string) string {
 	return ""
 }
 
+// hasRange reports whether the attribute description carries a range option, so its values
+// may be only part of the attribute's.
+func hasRange(name string) bool {
+	_, opts, _ := strings.Cut(name, ";")
+	for _, o := range strings.Split(opts, ";") {
+		if len(o) >= 6 && strings.EqualFold(o[:6], "range=") {
+			return true
+		}
+	}
+	return false
+}
+
 // mustKeep returns the attributes of m the schema requires to hold at least one value where
 // the person is the only value: removing it would violate the group's MUST.
 func (m membership) mustKeep() []string {
 	var out []string
 	for _, cl := range m.Classes {
 		attr, ok := mustMember[strings.ToLower(cl)]
-		if ok && m.Values[attr] != "" && m.Sizes[attr] == 1 {
+		if ok && m.Values[attr] != "" && m.Sizes[attr] == 1 && !m.Partial[attr] {
 			out = append(out, attr)
 		}
 	}

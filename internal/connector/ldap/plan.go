@@ -53,8 +53,7 @@ func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Pla
 		if err != nil {
 			return err
 		}
-		c.build(&plan, accs[0], groups)
-		return nil
+		return c.build(l, &plan, accs[0], groups)
 	})
 	if err != nil {
 		return plan, err
@@ -82,7 +81,7 @@ func (c *Connector) ambiguous(plan *connector.Plan, filter string, accs []accoun
 }
 
 // build adds the actions for one account and its groups.
-func (c *Connector) build(plan *connector.Plan, acc account, groups []membership) {
+func (c *Connector) build(l *goldap.Conn, plan *connector.Plan, acc account, groups []membership) error {
 	plan.Account = acc.DN
 	if acc.UID != "" {
 		plan.Account += " (uid " + acc.UID + ")"
@@ -96,8 +95,9 @@ func (c *Connector) build(plan *connector.Plan, acc account, groups []membership
 	case c.cfg.Disable.DisabledOU != "":
 		c.planMove(plan, acc)
 	default:
-		c.planLock(plan, acc)
+		return c.planLock(l, plan, acc)
 	}
+	return nil
 }
 
 func (c *Connector) action(acc account, kind, target, detail string, params map[string]string, after []string, before any) connector.Action {
@@ -142,19 +142,64 @@ func (c *Connector) planGroup(plan *connector.Plan, acc account, g membership) {
 		fmt.Sprintf("Remove %s from group %s (%s)", acc.DN, g.DN, strings.Join(attrs, ", ")), params, nil, before))
 }
 
-// planLock plans setting the lock attribute unless it already holds the value.
-func (c *Connector) planLock(plan *connector.Plan, acc account) {
+// planLock plans setting the lock attribute unless it already holds the value. For the
+// ppolicy lock it also reads the password policy that applies, since ppolicy ignores the lock
+// without pwdLockout: TRUE: a policy without it, or one the bind DN cannot read, is put to a
+// human (a note and manual work) instead of planning a lock that may silently not work.
+func (c *Connector) planLock(l *goldap.Conn, plan *connector.Plan, acc account) error {
 	d := c.cfg.Disable
 	prev := acc.attr(d.Attribute)
+	enforced := true
+	if isPPolicyLock(c.cfg.Flavor, d.Attribute) {
+		pol, err := policyFor(l, acc.DN, acc.attr(attrPolicySubentry))
+		if err != nil {
+			return err
+		}
+		enforced = pol.enforced()
+		c.planPolicy(plan, acc, pol)
+	}
 	if slices.Contains(prev, d.Value) {
-		plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has %s=%s: the account is disabled.", acc.DN, d.Attribute, d.Value))
-		return
+		if enforced {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has %s=%s: the account is disabled.", acc.DN, d.Attribute, d.Value))
+		} else {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has %s=%s, but that is not proven to stop sign-in (see the manual work).", acc.DN, d.Attribute, d.Value))
+		}
+		return nil
 	}
 	prevJSON, _ := json.Marshal(nonNil(prev))
 	plan.Actions = append(plan.Actions, c.action(acc, KindDisable, acc.DN,
 		fmt.Sprintf("Disable %s by setting %s=%s (the entry is kept, not deleted)", acc.DN, d.Attribute, d.Value),
 		map[string]string{pFlavor: FlavorOpenLDAP, pAttribute: d.Attribute, pValue: d.Value, pPrevious: string(prevJSON)},
 		[]string{KindRemoveGroup}, map[string]any{"dn": acc.DN, "attribute": d.Attribute, "previous": nonNil(prev)}))
+	return nil
+}
+
+// planPolicy explains a ppolicy lock that is not proven to stop sign-in: a policy read
+// without pwdLockout: TRUE (the disable step will not verify until it is fixed), or a policy
+// the bind DN cannot read (the step verifies the attribute only, so a person confirms).
+func (c *Connector) planPolicy(plan *connector.Plan, acc account, pol lockPolicy) {
+	switch {
+	case pol.enforced():
+		return
+	case pol.Known:
+		plan.Notes = append(plan.Notes, fmt.Sprintf("The ppolicy lock on %s will not stop sign-in: %s.", acc.DN, pol.Why))
+		fix := "set pwdLockout: TRUE on " + pol.DN + ", the policy that applies to it"
+		if pol.DN == "" {
+			fix = "give the ppolicy overlay a default policy (" + attrPolicyDefault + ") with pwdLockout: TRUE, or point its pwdPolicySubentry at one"
+		}
+		plan.Manual = append(plan.Manual, connector.Manual{System: c.cfg.Name, Detail: fmt.Sprintf(
+			"Make a ppolicy with pwdLockout: TRUE apply to %s: %s; or configure another disable method. offboard sets %s=%s, which ppolicy ignores without pwdLockout: TRUE, so %s can still sign in and the disable step will not verify until then.",
+			acc.DN, fix, DefaultLockAttr, c.cfg.Disable.Value, acc.DN)})
+	default:
+		what := "the default policy (" + attrPolicyDefault + " in " + configDN + ")"
+		if pol.Source == policyFromSubentry {
+			what = "the policy " + pol.DN + " named by its pwdPolicySubentry"
+		}
+		plan.Notes = append(plan.Notes, fmt.Sprintf("Cannot prove the ppolicy lock on %s stops sign-in: ppolicy enforces %s only under a policy with pwdLockout: TRUE, and %s.", acc.DN, DefaultLockAttr, pol.Why))
+		plan.Manual = append(plan.Manual, connector.Manual{System: c.cfg.Name, Detail: fmt.Sprintf(
+			"Confirm a ppolicy with pwdLockout: TRUE applies to %s; offboard set %s but cannot read %s. (Or let the bind DN read it; see docs/connectors/ldap.md.)",
+			acc.DN, DefaultLockAttr, what)})
+	}
 }
 
 // planMove plans moving the entry under the disabled OU unless it is there already.
@@ -193,8 +238,15 @@ func movedDN(dn, ou string) (string, error) {
 
 // firstRDN returns the leftmost RDN of dn as written, e.g. "uid=dana".
 func firstRDN(dn string) (string, error) {
+	rdn, _, err := splitRDN(dn)
+	return rdn, err
+}
+
+// splitRDN splits dn as written into its leftmost RDN and its parent's DN ("" for a DN of one
+// RDN), e.g. "uid=dana" and "ou=people,dc=example,dc=org".
+func splitRDN(dn string) (rdn, parent string, err error) {
 	if _, err := goldap.ParseDN(dn); err != nil {
-		return "", fmt.Errorf("%s is not a DN: %w", dn, err)
+		return "", "", fmt.Errorf("%s is not a DN: %w", dn, err)
 	}
 	// Find the first unescaped comma.
 	for i := 0; i < len(dn); i++ {
@@ -202,10 +254,10 @@ func firstRDN(dn string) (string, error) {
 		case '\\':
 			i++
 		case ',':
-			return strings.TrimSpace(dn[:i]), nil
+			return strings.TrimSpace(dn[:i]), strings.TrimSpace(dn[i+1:]), nil
 		}
 	}
-	return strings.TrimSpace(dn), nil
+	return strings.TrimSpace(dn), "", nil
 }
 
 func nonNil(s []string) []string {

@@ -33,43 +33,63 @@ func (c *Connector) Verify(ctx context.Context, a connector.Action) (connector.E
 	return ev, err
 }
 
-// verifyGroup reads the group's member attributes named in the action and checks none still
-// names the person.
+// verifyGroup asks the directory, per member attribute named in the action, whether the group
+// still lists the person: a base-scope search on the group filtered on their DN (uid for
+// memberUid) and the value removed. The server evaluates the filter over every value, so the
+// answer is complete where reading the values back is not (Active Directory returns at most
+// 1500 of them, as member;range=0-1499).
 func (c *Connector) verifyGroup(l *goldap.Conn, a connector.Action) (connector.Evidence, error) {
+	acc := account{DN: a.Param(pUserDN), UID: a.Param(pUID)}
 	attrs := strings.Split(a.Param(pAttributes), ",")
-	e, err := readEntry(l, a.Target, append([]string{"objectClass"}, attrs...)...)
-	if err != nil {
-		return connector.Evidence{}, err
-	}
 	removed := map[string]string{}
+	filters := map[string]string{}
+	// The attribute and value removed are what a restore puts back.
+	read := map[string]any{"group_dn": a.Target, "removed_values": removed, "filters": filters}
+	var still []string
+	exists := true
 	for _, at := range attrs {
 		removed[at] = a.Param(pValuePre + at)
-	}
-	// The attribute and value removed are what a restore puts back.
-	read := map[string]any{"group_dn": a.Target, "exists": e != nil, "removed_values": removed}
-	if e == nil {
-		return connector.Observe(true, fmt.Sprintf("group %s no longer exists, so it lists nobody", a.Target), read, c.now()), nil
-	}
-	m, listed := holds(e, account{DN: a.Param(pUserDN), UID: a.Param(pUID)})
-	still := map[string]string{}
-	for _, at := range attrs {
-		if v, ok := m.Values[at]; ok {
-			still[at] = v
+		values := []string{memberValue(at, acc)}
+		if v := removed[at]; v != "" && v != values[0] {
+			values = append(values, v)
+		}
+		filters[at] = listsFilter(at, values...)
+		found, listed, err := lists(l, a.Target, at, values...)
+		if err != nil {
+			return connector.Evidence{}, err
+		}
+		if !found {
+			exists = false
+			break
+		}
+		if listed {
+			still = append(still, at)
 		}
 	}
-	read["still_listed"] = still
-	read["member_counts"] = m.Sizes
-	if listed && len(still) > 0 {
-		return connector.Observe(false, fmt.Sprintf("group %s still lists %s in %s", a.Target, a.Param(pUserDN), strings.Join(sortedKeys(still), ", ")), read, c.now()), nil
+	read["exists"] = exists
+	if !exists {
+		return connector.Observe(true, fmt.Sprintf("group %s no longer exists, so it lists nobody", a.Target), read, c.now()), nil
 	}
-	return connector.Observe(true, fmt.Sprintf("group %s no longer lists %s (%s read back)", a.Target, a.Param(pUserDN), strings.Join(attrs, ", ")), read, c.now()), nil
+	read["still_listed"] = nonNil(still)
+	if len(still) > 0 {
+		return connector.Observe(false, fmt.Sprintf("group %s still lists %s in %s", a.Target, acc.DN, strings.Join(still, ", ")), read, c.now()), nil
+	}
+	return connector.Observe(true, fmt.Sprintf("group %s no longer lists %s (searched the group for it in %s)", a.Target, acc.DN, strings.Join(attrs, ", ")), read, c.now()), nil
 }
 
 // verifyDisabled reads the disable attribute: the lock value is set (OpenLDAP) or
-// ACCOUNTDISABLE is on (AD).
+// ACCOUNTDISABLE is on (AD). The ppolicy lock is verified only together with the password
+// policy that applies (see policyFor): one read without pwdLockout: TRUE means the account
+// still signs in, so it is not verified; one the bind DN cannot read leaves the attribute as
+// the only proof, which the evidence says and the plan's manual work asks a person to confirm.
 func (c *Connector) verifyDisabled(l *goldap.Conn, a connector.Action, dn string) (connector.Evidence, error) {
 	attr := a.Param(pAttribute)
-	e, err := readEntry(l, dn, attr)
+	ppolicy := isPPolicyLock(a.Param(pFlavor), attr)
+	attrs := []string{attr}
+	if ppolicy {
+		attrs = append(attrs, attrPolicySubentry)
+	}
+	e, err := readEntry(l, dn, attrs...)
 	if err != nil {
 		return connector.Evidence{}, err
 	}
@@ -87,7 +107,24 @@ func (c *Connector) verifyDisabled(l *goldap.Conn, a connector.Action, dn string
 		return connector.Observe(ok, fmt.Sprintf("%s %s=%d (0x%x): ACCOUNTDISABLE %s", dn, uacAttr, uac, uac, map[bool]string{true: "set", false: "not set"}[ok]), read, c.now()), nil
 	}
 	ok := slices.Contains(vals, a.Param(pValue))
-	return connector.Observe(ok, fmt.Sprintf("%s %s=%s (want %s)", dn, attr, strings.Join(vals, "|"), a.Param(pValue)), read, c.now()), nil
+	observed := fmt.Sprintf("%s %s=%s (want %s)", dn, attr, strings.Join(vals, "|"), a.Param(pValue))
+	if !ok || !ppolicy {
+		return connector.Observe(ok, observed, read, c.now()), nil
+	}
+	pol, err := policyFor(l, dn, e.GetEqualFoldAttributeValues(attrPolicySubentry))
+	if err != nil {
+		return connector.Evidence{}, err
+	}
+	read["policy"] = pol
+	switch {
+	case pol.enforced():
+		observed += "; enforced: " + pol.Why
+	case pol.Known:
+		return connector.Observe(false, observed+", but it is not enforced: "+pol.Why, read, c.now()), nil
+	default:
+		observed += "; not proven to stop sign-in: " + pol.Why + "; a person must confirm a policy with pwdLockout: TRUE applies (see the plan's manual work)"
+	}
+	return connector.Observe(true, observed, read, c.now()), nil
 }
 
 // verifyMoved checks the entry exists at newDN and no longer at dn.
@@ -109,13 +146,4 @@ func (c *Connector) verifyMoved(l *goldap.Conn, dn, newDN string) (connector.Evi
 	default:
 		return connector.Observe(false, fmt.Sprintf("%s is still in place (not moved to %s)", dn, newDN), read, c.now()), nil
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

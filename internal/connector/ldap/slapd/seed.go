@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 )
@@ -52,13 +54,16 @@ type Tree struct {
 	Base, People, Groups, Disabled string
 	s                              *Server
 	nextID                         int
+	// passwords maps each person's uid to the password AddPerson gave them, for Holdings.
+	passwords map[string]string
 }
 
 // NewTree adds the subtree ou=name with its three organisational units.
 func (s *Server) NewTree(t testing.TB, name string) *Tree {
 	t.Helper()
 	base := "ou=" + name + "," + Suffix
-	tr := &Tree{Base: base, People: "ou=people," + base, Groups: "ou=groups," + base, Disabled: "ou=disabled," + base, s: s, nextID: 10000}
+	tr := &Tree{Base: base, People: "ou=people," + base, Groups: "ou=groups," + base, Disabled: "ou=disabled," + base, s: s, nextID: 10000,
+		passwords: map[string]string{}}
 	var entries []Entry
 	for _, dn := range []string{tr.Base, tr.People, tr.Groups, tr.Disabled} {
 		ou := strings.TrimPrefix(strings.SplitN(dn, ",", 2)[0], "ou=")
@@ -70,7 +75,12 @@ func (s *Server) NewTree(t testing.TB, name string) *Tree {
 	return tr
 }
 
-// AddPerson adds a posixAccount inetOrgPerson under ou=people and returns its DN.
+// Password is the password AddPerson gives uid (unless extra sets userPassword), so tests can
+// prove whether the person can still sign in.
+func Password(uid string) string { return "pw-" + uid }
+
+// AddPerson adds a posixAccount inetOrgPerson under ou=people, with the password
+// Password(uid), and returns its DN. extra adds or replaces attributes.
 func (tr *Tree) AddPerson(t testing.TB, uid, mail string, extra map[string][]string) string {
 	t.Helper()
 	tr.nextID++
@@ -83,7 +93,7 @@ func (tr *Tree) AddPerson(t testing.TB, uid, mail string, extra map[string][]str
 		"uidNumber":     {fmt.Sprint(tr.nextID)},
 		"gidNumber":     {"10000"},
 		"homeDirectory": {"/home/" + uid},
-		"userPassword":  {"pw-" + uid},
+		"userPassword":  {Password(uid)},
 	}
 	if mail != "" {
 		attrs["mail"] = []string{mail}
@@ -91,6 +101,9 @@ func (tr *Tree) AddPerson(t testing.TB, uid, mail string, extra map[string][]str
 	maps.Copy(attrs, extra)
 	if err := tr.s.Add(context.Background(), Entry{DN: dn, Attrs: attrs}); err != nil {
 		t.Fatalf("slapd: %v", err)
+	}
+	if pw := attrs["userPassword"]; len(pw) == 1 {
+		tr.passwords[uid] = pw[0]
 	}
 	return dn
 }
@@ -213,28 +226,73 @@ func (s *Server) Delete(ctx context.Context, dn string) error {
 	return c.Del(goldap.NewDelRequest(dn, nil))
 }
 
+// AddPolicy adds the password policy cn=<cn> under PolicyBase with pwdLockout set to lockout
+// and returns its DN; point an account's pwdPolicySubentry at it to make it apply. The DN is
+// shared by every tree on the server, so cn must be unique to the test.
+func (s *Server) AddPolicy(t testing.TB, cn string, lockout bool) string {
+	t.Helper()
+	e := policyEntry(cn, lockout)
+	if err := s.Add(context.Background(), e); err != nil {
+		t.Fatalf("slapd: %v", err)
+	}
+	return e.DN
+}
+
+// CanSignIn reports whether a simple bind as dn with password succeeds: true when it does,
+// false when the directory refuses it as invalid credentials (result 49), which is also how
+// ppolicy refuses a locked account. Anything else is an error. This, not the lock attribute,
+// is the proof an account is locked: ppolicy ignores pwdAccountLockedTime unless a policy with
+// pwdLockout: TRUE applies.
+func (s *Server) CanSignIn(ctx context.Context, dn, password string) (bool, error) {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	nc, err := d.DialContext(ctx, "tcp", strings.TrimPrefix(s.URL, "ldap://"))
+	if err != nil {
+		return false, err
+	}
+	c := goldap.NewConn(nc, false)
+	c.Start()
+	defer c.Close()
+	c.SetTimeout(10 * time.Second)
+	err = c.Bind(dn, password)
+	switch {
+	case err == nil:
+		return true, nil
+	case goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidCredentials):
+		return false, nil
+	default:
+		return false, fmt.Errorf("bind as %s: %w", dn, err)
+	}
+}
+
 // Holdings lists, in plain language, the access the person with uid still holds under the
-// tree: each entry with that uid that is neither locked (pwdAccountLockedTime) nor under
-// ou=disabled, and each group listing them. It is empty when they are fully offboarded.
+// tree: each entry with that uid outside ou=disabled that still signs in with the person's
+// password (a bind is tried: the lock attribute alone proves nothing), and each group listing
+// them. It is empty when they are fully offboarded.
 func (tr *Tree) Holdings(ctx context.Context, uid string) ([]string, error) {
 	c, err := tr.s.Dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	attrs := []string{"uid"}
-	if tr.s.PPolicy {
-		attrs = append(attrs, "pwdAccountLockedTime")
-	}
 	res, err := c.Search(goldap.NewSearchRequest(tr.Base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
-		"(uid="+goldap.EscapeFilter(uid)+")", attrs, nil))
+		"(uid="+goldap.EscapeFilter(uid)+")", []string{"uid"}, nil))
 	c.Close()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, e := range res.Entries {
-		if !strings.HasSuffix(strings.ToLower(e.DN), ","+strings.ToLower(tr.Disabled)) && e.GetAttributeValue("pwdAccountLockedTime") == "" {
-			out = append(out, "account "+e.DN+" is enabled")
+		if !strings.HasSuffix(strings.ToLower(e.DN), ","+strings.ToLower(tr.Disabled)) {
+			pw, known := tr.passwords[uid]
+			if !known {
+				return nil, fmt.Errorf("no password is known for %s, so whether it signs in cannot be tested", e.DN)
+			}
+			in, err := tr.s.CanSignIn(ctx, e.DN, pw)
+			if err != nil {
+				return nil, err
+			}
+			if in {
+				out = append(out, "account "+e.DN+" can sign in")
+			}
 		}
 		groups, err := tr.Memberships(ctx, e.DN, uid)
 		if err != nil {
