@@ -33,6 +33,7 @@ func (c *Connector) Plan(ctx context.Context, p connector.Person) (connector.Pla
 		return plan, fmt.Errorf("jenkins: read API tokens of %s: %w", u.ID, err)
 	}
 	plan.Account = fmt.Sprintf("%s (%s) matched by %s", u.ID, describeUser(u), m.how)
+	plan.Notes = append(plan.Notes, m.notes...)
 	if m.caution != "" {
 		plan.Notes = append(plan.Notes, m.caution)
 	}

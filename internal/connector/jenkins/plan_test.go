@@ -33,7 +33,7 @@ func joined(p connector.Plan) string {
 // and ending sessions are handed to a person rather than faked.
 func TestPlanDisableRevokesTokensAndSaysWhatCoreCannotDo(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, jenkinssim.Options{}, "")
+	e := newEnv(t, jenkinssim.Options{PeopleAPI: true}, "")
 	p, err := e.conn.Plan(context.Background(), dana)
 	must(t, err)
 	if want := []string{"revoke_token:aaaa-1111", "revoke_token:bbbb-2222"}; !slices.Equal(keys(p), want) {
@@ -62,7 +62,7 @@ func TestPlanDisableRevokesTokensAndSaysWhatCoreCannotDo(t *testing.T) {
 // token revocations, and afterwards nothing is left while the bystander keeps everything.
 func TestPlanDeleteRemovesTheUserAfterTheTokens(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, jenkinssim.Options{}, ModeDelete)
+	e := newEnv(t, jenkinssim.Options{PeopleAPI: true}, ModeDelete)
 	p, err := e.conn.Plan(context.Background(), dana)
 	must(t, err)
 	if want := []string{"revoke_token:aaaa-1111", "revoke_token:bbbb-2222", "delete_user:dscully"}; !slices.Equal(keys(p), want) {
@@ -84,7 +84,9 @@ func TestPlanDeleteRemovesTheUserAfterTheTokens(t *testing.T) {
 }
 
 // TestFindUser covers how people are matched: handle, handle falling back to email, local
-// part with and without a conflicting mail address, ambiguity and absence.
+// part with and without a conflicting mail address, ambiguity and absence; and, on a current
+// Jenkins without the people list, the local part with a note that the mail search was
+// skipped instead of a failing plan.
 func TestFindUser(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -95,6 +97,8 @@ func TestFindUser(t *testing.T) {
 		notFound bool
 		manual   bool
 		note     string
+		// current is a Jenkins 2.452 or later, without the people list (JENKINS-18884).
+		current bool
 	}{
 		{name: "handle", person: connector.Person{Handles: map[string]string{"jenkins": "DSCULLY"}}, account: "jenkins handle"},
 		{name: "unknown handle falls back to email", person: connector.Person{Email: "dana@acme.example", Handles: map[string]string{"jenkins": "dana.s"}}, account: "mail property"},
@@ -105,11 +109,18 @@ func TestFindUser(t *testing.T) {
 		{name: "two users share the address", seed: []jenkinssim.User{{ID: "dana2", Email: "DANA@acme.example"}},
 			person: dana, notFound: true, manual: true, note: "ambiguous"},
 		{name: "nobody", person: connector.Person{Email: "ghost@acme.example"}, notFound: true, note: "not found"},
+		{name: "no people list: local part confirmed by the mail address", current: true, seed: []jenkinssim.User{{ID: "walter", Email: "walter@acme.example"}},
+			person: connector.Person{Email: "walter@acme.example"}, account: "confirmed by the user's mail address", note: "people list (/asynchPeople/api/json) is unavailable"},
+		{name: "no people list: local part without a mail address", current: true, seed: []jenkinssim.User{{ID: "walter"}},
+			person: connector.Person{Email: "walter@acme.example"}, account: "local part", note: "only by the local part"},
+		{name: "no people list: unknown handle falls back to the local part", current: true, seed: []jenkinssim.User{{ID: "walter"}},
+			person: connector.Person{Email: "walter@acme.example", Handles: map[string]string{"jenkins": "wskinner"}}, account: "local part", note: "people list (/asynchPeople/api/json) is unavailable"},
+		{name: "no people list: nobody", current: true, person: dana, notFound: true, note: "people list (/asynchPeople/api/json) is unavailable"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, jenkinssim.Options{}, "")
+			e := newEnv(t, jenkinssim.Options{PeopleAPI: !tc.current}, "")
 			for _, u := range tc.seed {
 				must(t, e.sim.AddUser(u))
 			}
@@ -136,7 +147,7 @@ func TestFindUser(t *testing.T) {
 func TestCrumbOnlyWhenAsked(t *testing.T) {
 	t.Parallel()
 	for _, need := range []bool{false, true} {
-		e := newEnv(t, jenkinssim.Options{CrumbForTokens: need}, ModeDelete)
+		e := newEnv(t, jenkinssim.Options{CrumbForTokens: need, PeopleAPI: true}, ModeDelete)
 		p, err := e.conn.Plan(context.Background(), dana)
 		must(t, err)
 		applyAll(t, e.conn, p.Actions)
@@ -160,7 +171,7 @@ func TestCrumbOnlyWhenAsked(t *testing.T) {
 // Administer, or the leaver's own token, stops the step with what to do.
 func TestRefusalsArePermanentAndExplained(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, jenkinssim.Options{}, ModeDelete)
+	e := newEnv(t, jenkinssim.Options{PeopleAPI: true}, ModeDelete)
 	ctx := context.Background()
 	p, err := e.conn.Plan(ctx, dana)
 	must(t, err)
@@ -184,11 +195,19 @@ func TestRefusalsArePermanentAndExplained(t *testing.T) {
 	}
 }
 
-// TestCheck protects the operator's first contact.
+// TestCheck protects the operator's first contact, against an older Jenkins with the people
+// list and a current one whose people list answers 404 (which must not fail the check).
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, jenkinssim.Options{LegacyConfigurePage: true}, "")
+	e := newEnv(t, jenkinssim.Options{LegacyConfigurePage: true, PeopleAPI: true}, "")
 	must(t, e.conn.Check(context.Background()))
+	current := newEnv(t, jenkinssim.Options{}, "")
+	if err := current.conn.Check(context.Background()); err != nil {
+		t.Errorf("Check on a Jenkins without the people list: %v", err)
+	}
+	if err := current.connector(t, wrongToken, "").Check(context.Background()); !connector.IsPermanent(err) {
+		t.Errorf("Check with a wrong token on a Jenkins without the people list: %v, want permanent", err)
+	}
 	if err := e.connector(t, wrongToken, "").Check(context.Background()); !connector.IsPermanent(err) {
 		t.Errorf("Check with a wrong token: %v, want permanent", err)
 	}

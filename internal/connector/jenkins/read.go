@@ -46,7 +46,8 @@ func (c *Connector) getUser(ctx context.Context, id string) (jenkinsUser, error)
 	return u, err
 }
 
-// people reads every user Jenkins knows with their exported properties.
+// people reads every user Jenkins knows with their exported properties. Jenkins 2.452 removed
+// this API (JENKINS-18884): there it answers 404, which is connector.ErrNotFound.
 func (c *Connector) people(ctx context.Context) ([]jenkinsUser, error) {
 	var out struct {
 		Users []struct {
@@ -72,6 +73,8 @@ type match struct {
 	how  string
 	// caution is set when the match is weak and the plan should say so.
 	caution string
+	// notes tell the plan how the search went (the people list being unavailable, say).
+	notes []string
 }
 
 // finding is the outcome of a lookup that matched nobody for certain.
@@ -80,9 +83,14 @@ type finding struct {
 	manual []string
 }
 
+// peopleUnavailable is the plan note for a Jenkins without the people list.
+const peopleUnavailable = "The Jenkins people list (/asynchPeople/api/json) is unavailable on this Jenkins (removed in 2.452, JENKINS-18884), so users were not searched by mail address; the person is looked up by their jenkins handle or the local part of their email."
+
 // findUser looks the person up by their jenkins handle, then by the address of the users' mail
 // property, then by the local part of their email. It returns a finding instead when nobody,
-// or more than one user, matches.
+// or more than one user, matches. On a Jenkins without the people list the mail search is
+// skipped with a note rather than failing: its 404 would otherwise be retried forever and the
+// local-part lookup never reached.
 func (c *Connector) findUser(ctx context.Context, p connector.Person) (*match, *finding, error) {
 	handle, email := strings.TrimSpace(p.Handle(System)), strings.TrimSpace(p.Email)
 	if handle == "" && email == "" {
@@ -103,6 +111,16 @@ func (c *Connector) findUser(ctx context.Context, p connector.Person) (*match, *
 		return nil, &finding{notes: []string{fmt.Sprintf("not found in jenkins: no user with %s", strings.Join(tried, " or "))}}, nil
 	}
 	users, err := c.people(ctx)
+	if errors.Is(err, connector.ErrNotFound) {
+		m, f, err := c.byLocalPart(ctx, email, tried)
+		switch {
+		case m != nil:
+			m.notes = append([]string{peopleUnavailable}, m.notes...)
+		case f != nil:
+			f.notes = append(f.notes, peopleUnavailable)
+		}
+		return m, f, err
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("jenkins: list users to find %s: %w", email, err)
 	}
@@ -151,11 +169,16 @@ func (c *Connector) byLocalPart(ctx context.Context, email string, tried []strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("jenkins: look up user %s: %w", local, err)
 	}
-	if other := u.email(); other != "" && !strings.EqualFold(other, email) {
+	other := u.email()
+	if other != "" && !strings.EqualFold(other, email) {
 		return nil, &finding{
 			notes:  []string{fmt.Sprintf("not found in jenkins: user %s exists, but its mail address is %s, not %s, so it is not taken to be the leaver's", u.ID, other, email)},
 			manual: []string{fmt.Sprintf("Check whether Jenkins user %s (mail %s) belongs to the leaver; if so, set their jenkins handle to %s and plan again.", u.ID, other, u.ID)},
 		}, nil
+	}
+	if other != "" {
+		// Reached without the people list: the user's own mail address confirms the match.
+		return &match{user: u, how: "the local part of " + email + " as user ID, confirmed by the user's mail address"}, nil, nil
 	}
 	return &match{user: u, how: "the local part of " + email + " as user ID",
 		caution: fmt.Sprintf("Jenkins user %s was matched only by the local part of %s (the user has no mail address to confirm it); check it is the leaver's before applying.", u.ID, email)}, nil, nil

@@ -5,9 +5,10 @@
 // It is written from the Jenkins documentation and core source, never from the offboard
 // connector:
 //   - Remote access API (jenkins.io/doc/book/using/remote-access-api/): /…/api/json on any
-//     model object; users are model objects at /user/{id}; the people list is
-//     /asynchPeople/api/json with each user's exported properties (the Mailer plugin's
-//     hudson.tasks.Mailer$UserProperty exports `address`).
+//     model object; users are model objects at /user/{id}; before Jenkins 2.452 the people
+//     list was /asynchPeople/api/json with each user's exported properties (the Mailer
+//     plugin's hudson.tasks.Mailer$UserProperty exports `address`). Jenkins 2.452 removed the
+//     People view's API (JENKINS-18884); since then that URL answers 404.
 //   - Authenticating scripted clients (jenkins.io/doc/book/system-administration/
 //     authenticating-scripted-clients/): HTTP Basic with user name and API token; bad
 //     credentials answer 401.
@@ -61,6 +62,9 @@ type Options struct {
 	// LegacyConfigurePage lists API tokens on /user/{id}/configure, as Jenkins did before the
 	// user pages were split (JENKINS-69869), and answers 404 for /user/{id}/security/.
 	LegacyConfigurePage bool
+	// PeopleAPI serves the people list at /asynchPeople/api/json, as Jenkins did before 2.452.
+	// Off by default, as on current Jenkins (JENKINS-18884 removed it), where the URL is 404.
+	PeopleAPI bool
 	// PerMinute throttles requests (Jenkins itself has no rate limit; a reverse proxy in front
 	// of it may have one, answering 429 with Retry-After). 0 means unlimited.
 	PerMinute int

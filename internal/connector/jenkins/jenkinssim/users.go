@@ -134,8 +134,13 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ *user) {
 	sim.WriteJSON(w, http.StatusOK, body)
 }
 
-// people answers the people list with each user and their exported properties.
+// people answers the people list with each user and their exported properties, or 404 as
+// Jenkins 2.452 and later do unless PeopleAPI is set.
 func (s *Server) people(w http.ResponseWriter, r *http.Request, _ *user) {
+	if !s.opts.PeopleAPI {
+		errorPage(w, http.StatusNotFound, "Not Found")
+		return
+	}
 	s.mu.Lock()
 	users := make([]map[string]any, 0, len(s.order))
 	for _, key := range s.order {
