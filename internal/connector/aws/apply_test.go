@@ -10,61 +10,8 @@ import (
 
 	"github.com/offboard-dev/offboard/internal/connector"
 	"github.com/offboard-dev/offboard/internal/connector/aws/awssim"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 )
-
-// applyAll applies and verifies every action, each kind once the kinds it waits on are done,
-// and the actions of one wave concurrently, as the engine does.
-func applyAll(t *testing.T, c *Connector, actions []connector.Action) {
-	t.Helper()
-	ctx := t.Context()
-	left := slices.Clone(actions)
-	for len(left) > 0 {
-		var wave, rest []connector.Action
-		for _, a := range left {
-			ready := true
-			for _, k := range a.After {
-				if slices.ContainsFunc(left, func(o connector.Action) bool { return o.Kind == k }) {
-					ready = false
-				}
-			}
-			if ready {
-				wave = append(wave, a)
-			} else {
-				rest = append(rest, a)
-			}
-		}
-		if len(wave) == 0 {
-			t.Fatalf("actions wait on each other: %v", rest)
-		}
-		errs := make([]error, len(wave))
-		var wg sync.WaitGroup
-		for i, a := range wave {
-			wg.Go(func() {
-				if errs[i] = c.Apply(ctx, a); errs[i] != nil {
-					return
-				}
-				ev, err := c.Verify(ctx, a)
-				switch {
-				case err != nil:
-					errs[i] = err
-				case !ev.Verified:
-					errs[i] = &notVerified{a.Key(), ev.Observed}
-				}
-			})
-		}
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("%s: %v", wave[i].Key(), err)
-			}
-		}
-		left = rest
-	}
-}
-
-type notVerified struct{ key, observed string }
-
-func (e *notVerified) Error() string { return e.key + " not verified: " + e.observed }
 
 // TestOffboardingLeavesNothing protects the whole point: after the plan is applied Jane holds
 // nothing in the simulator, her live sessions are dead, the user is kept and marked, and Bob
@@ -75,7 +22,7 @@ func TestOffboardingLeavesNothing(t *testing.T) {
 	bobBefore := e.sim.Holdings("bob")
 	p, err := e.conn.Plan(t.Context(), jane)
 	must(t, err)
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	if h := e.sim.Holdings(janeUser); len(h) != 0 {
 		t.Errorf("jane still holds %q", h)
 	}
@@ -114,7 +61,7 @@ func TestDeleteUserRemovesEverything(t *testing.T) {
 	e := newEnv(t, awssim.Options{}, Config{DeleteUser: true})
 	p, err := e.conn.Plan(t.Context(), jane)
 	must(t, err)
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	if e.sim.Exists(janeUser) {
 		t.Fatal("the user still exists")
 	}
@@ -146,7 +93,7 @@ func TestDeleteUserConflictKeepsTheDeny(t *testing.T) {
 			rest = append(rest, a)
 		}
 	}
-	applyAll(t, e.conn, rest)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, rest)
 	must(t, e.sim.AddAccessKey(janeUser, awssim.AccessKey{ID: "AKIAJANENEWKEY000003"})) // created meanwhile
 	err = e.conn.Apply(t.Context(), action(t, p, KindDeleteUser, janeUser))
 	if err == nil || connector.IsPermanent(err) || !strings.Contains(err.Error(), "DeleteConflict") {
@@ -345,7 +292,7 @@ func TestCredentialCreatedAfterThePlanKeepsTheCaseOpen(t *testing.T) {
 			rest = append(rest, a)
 		}
 	}
-	applyAll(t, e.conn, rest)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, rest)
 	must(t, e.sim.AddAccessKey(janeUser, awssim.AccessKey{ID: "AKIAJANELATE00000003"}))
 	must(t, e.conn.Apply(t.Context(), mark))
 	ev, err := e.conn.Verify(t.Context(), mark)

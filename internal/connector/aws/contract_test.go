@@ -18,6 +18,7 @@ import (
 
 	"github.com/offboard-dev/offboard/internal/apispec"
 	"github.com/offboard-dev/offboard/internal/connector/aws/awssim"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 )
 
 // The contract tests check the simulator's action table and the connector's requests against
@@ -179,7 +180,7 @@ func connectorRequestsAreModelled(t *testing.T, ops map[string]operation) {
 		must(t, c.Check(t.Context()))
 		p, err := c.Plan(t.Context(), jane)
 		must(t, err)
-		applyAll(t, c, p.Actions)
+		connectortest.ApplyInOrder(t.Context(), t, c, p.Actions)
 		for _, a := range p.Actions {
 			must(t, c.Apply(t.Context(), a))
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/offboard-dev/offboard/internal/apispec"
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 	"github.com/offboard-dev/offboard/internal/connector/dockerhub/dockerhubsim"
 )
 
@@ -29,7 +30,7 @@ func TestContract(t *testing.T) {
 	must(t, e.conn.Check(ctx))
 	p, err := e.conn.Plan(ctx, dana)
 	must(t, err)
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	for _, a := range p.Actions {
 		must(t, e.conn.Apply(ctx, a)) // 404s: already done
 	}

@@ -1,7 +1,6 @@
 package dockerhub
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -69,18 +68,4 @@ func seed(t *testing.T, s *dockerhubsim.Server) {
 	must(t, err)
 	_, err = s.AddInvite(dockerhubsim.Invite{ID: "inv-fox-1", Invitee: "fox@acme.example", Team: "security"})
 	must(t, err)
-}
-
-// applyAll applies and verifies actions in dependency order (the plan lists them in it).
-func applyAll(t *testing.T, c *Connector, actions []connector.Action) {
-	t.Helper()
-	ctx := context.Background()
-	for _, a := range actions {
-		must(t, c.Apply(ctx, a))
-		ev, err := c.Verify(ctx, a)
-		must(t, err)
-		if !ev.Verified {
-			t.Fatalf("%s not verified after apply: %s", a.Key(), ev.Observed)
-		}
-	}
 }

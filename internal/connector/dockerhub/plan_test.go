@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 	"github.com/offboard-dev/offboard/internal/connector/dockerhub/dockerhubsim"
 )
 
@@ -44,7 +45,7 @@ func TestPlanFindsMembershipAndInvites(t *testing.T) {
 	if len(p.Kept) != 1 || p.Kept[0].Target != "dscully" {
 		t.Errorf("the personal Docker ID should be kept with a reason: %+v", p.Kept)
 	}
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	if h := e.sim.Holdings("dscully"); len(h) != 0 {
 		t.Errorf("after offboarding dscully still holds %v", h)
 	}
@@ -136,7 +137,7 @@ func TestApplyIsIdempotentAndExplainsRefusals(t *testing.T) {
 	ctx := context.Background()
 	p, err := e.conn.Plan(ctx, dana)
 	must(t, err)
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	for _, a := range p.Actions {
 		if err := e.conn.Apply(ctx, a); err != nil {
 			t.Errorf("second apply of %s: %v", a.Key(), err)

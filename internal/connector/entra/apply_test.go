@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 	"github.com/offboard-dev/offboard/internal/connector/entra/entrasim"
 	"github.com/offboard-dev/offboard/internal/sim"
 )
@@ -24,7 +25,7 @@ func TestOffboardingLeavesNothing(t *testing.T) {
 		t.Fatal("seeded Jane holds nothing; the test would prove nothing")
 	}
 	pl := plan(t, e.conn, jane)
-	applyAll(t, e.conn, pl.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, pl.Actions)
 	if got := e.sim.Holdings(janeUPN); len(got) != 0 {
 		t.Errorf("after offboarding Jane still holds %v", got)
 	}

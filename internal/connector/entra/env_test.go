@@ -3,7 +3,6 @@ package entra
 import (
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 
 	"github.com/offboard-dev/offboard/internal/connector"
@@ -100,39 +99,6 @@ func seedJane(t testing.TB, s *entrasim.Server) {
 	must(t, s.AddAuthMethod(janeID, entrasim.AuthMethod{ID: "m-phone", Type: entrasim.Phone, PhoneType: "mobile", Detail: "+1 5555550100"}))
 	must(t, s.AddAuthMethod(janeID, entrasim.AuthMethod{ID: "m-fido2", Type: entrasim.Fido2, Detail: "YubiKey 5"}))
 	must(t, s.AddAuthMethod(janeID, entrasim.AuthMethod{ID: "m-email", Type: entrasim.Email, Detail: "jane@home.example"}))
-}
-
-// applyAll applies and verifies actions in dependency order, as the engine does.
-func applyAll(t *testing.T, c *Connector, actions []connector.Action) {
-	t.Helper()
-	ctx := t.Context()
-	left := map[string]int{}
-	for _, a := range actions {
-		left[a.Kind]++
-	}
-	pending := slices.Clone(actions)
-	for len(pending) > 0 {
-		var next []connector.Action
-		progressed := false
-		for _, a := range pending {
-			if slices.ContainsFunc(a.After, func(k string) bool { return left[k] > 0 }) {
-				next = append(next, a)
-				continue
-			}
-			must(t, c.Apply(ctx, a))
-			ev, err := c.Verify(ctx, a)
-			must(t, err)
-			if !ev.Verified {
-				t.Fatalf("%s not verified after Apply: %s", a.Key(), ev.Observed)
-			}
-			left[a.Kind]--
-			progressed = true
-		}
-		if !progressed {
-			t.Fatalf("actions wait on each other: %v", next)
-		}
-		pending = next
-	}
 }
 
 func plan(t *testing.T, c *Connector, p connector.Person) connector.Plan {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 	"github.com/offboard-dev/offboard/internal/connector/entra/entrasim"
 )
 
@@ -101,7 +102,7 @@ func TestDisableWaitsForNothing(t *testing.T) {
 		t.Fatal("the account is still enabled")
 	}
 	// Everything else still works on the disabled account.
-	applyAll(t, e.conn, pl.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, pl.Actions)
 	if held := e.sim.Holdings(janeUPN); len(held) != 0 {
 		t.Errorf("after disabling first, Jane still holds %q", held)
 	}
@@ -128,7 +129,7 @@ func TestMobileGoesAfterTheAlternateMobile(t *testing.T) {
 	if ev, err := e.conn.Verify(t.Context(), mobile); err != nil || !ev.Verified {
 		t.Fatalf("mobile phone not verified gone: %+v %v", ev, err)
 	}
-	applyAll(t, e.conn, pl.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, pl.Actions)
 	if held := e.sim.Holdings(janeUPN); len(held) != 0 {
 		t.Errorf("Jane still holds %q", held)
 	}
@@ -227,7 +228,7 @@ func TestPlanPagesMemberships(t *testing.T) {
 	if n := e.sim.Recorder.Count("GET", "/v1.0/users/"+janeID, "/memberOf"); n < 6 {
 		t.Errorf("memberOf read %d time(s), want 6 pages for 12 memberships", n)
 	}
-	applyAll(t, e.conn, pl.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, pl.Actions)
 	if got := e.sim.Holdings(janeUPN); len(got) != 0 {
 		t.Errorf("after offboarding across pages Jane still holds %v", got)
 	}

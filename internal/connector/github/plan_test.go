@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 	"github.com/offboard-dev/offboard/internal/connector/github/githubsim"
 )
 
@@ -20,34 +21,6 @@ func kinds(pl connector.Plan) []string {
 		out = append(out, a.Kind+":"+a.Target)
 	}
 	return out
-}
-
-// applyAll applies and verifies every action in dependency order, as the engine does.
-func applyAll(t *testing.T, c *Connector, actions []connector.Action) {
-	t.Helper()
-	left := slices.Clone(actions)
-	for len(left) > 0 {
-		var rest []connector.Action
-		progressed := false
-		for _, a := range left {
-			blocked := slices.ContainsFunc(left, func(o connector.Action) bool { return slices.Contains(a.After, o.Kind) })
-			if blocked {
-				rest = append(rest, a)
-				continue
-			}
-			must(t, c.Apply(t.Context(), a))
-			ev, err := c.Verify(t.Context(), a)
-			must(t, err)
-			if !ev.Verified {
-				t.Fatalf("%s not verified: %s", a.Key(), ev.Observed)
-			}
-			progressed = true
-		}
-		if !progressed {
-			t.Fatalf("actions wait on each other: %v", rest)
-		}
-		left = rest
-	}
 }
 
 // TestPlanFindsLeaverThroughSAML protects the main path: a leaver known only by email is
@@ -87,7 +60,7 @@ func TestPlanFindsLeaverThroughSAML(t *testing.T) {
 	if !strings.Contains(pl.Account, "dscully") {
 		t.Errorf("account = %q", pl.Account)
 	}
-	applyAll(t, e.conn, pl.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, pl.Actions)
 	if h := e.sim.Holdings("dscully"); len(h) > 0 {
 		t.Errorf("dscully still holds %v", h)
 	}
@@ -179,7 +152,7 @@ func TestPlanCases(t *testing.T) {
 					t.Errorf("rotate = %v, want %v", rot, tc.rotate)
 				}
 			}
-			applyAll(t, e.conn, pl.Actions)
+			connectortest.ApplyInOrder(t.Context(), t, e.conn, pl.Actions)
 		})
 	}
 }
@@ -289,7 +262,7 @@ func TestEnterpriseServerPaths(t *testing.T) {
 	if len(pl.Actions) != 4 {
 		t.Fatalf("GHES plan: %v (notes %q)", kinds(pl), pl.Notes)
 	}
-	applyAll(t, c, pl.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, c, pl.Actions)
 	if h := s.Holdings("dscully"); len(h) > 0 {
 		t.Errorf("left: %v", h)
 	}

@@ -53,6 +53,8 @@ func (c *Connector) cachedCrumb() *crumb {
 
 // fetchCrumb asks the crumb issuer for a crumb unless another caller already replaced stale.
 func (c *Connector) fetchCrumb(ctx context.Context, stale *crumb) (*crumb, error) {
+	c.fetching.Lock()
+	defer c.fetching.Unlock()
 	c.mu.Lock()
 	if c.crumb != nil && c.crumb != stale {
 		cr := c.crumb

@@ -1,7 +1,6 @@
 package jenkins
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -62,19 +61,5 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// applyAll applies and verifies actions in the order planned (dependencies come first).
-func applyAll(t *testing.T, c *Connector, actions []connector.Action) {
-	t.Helper()
-	ctx := context.Background()
-	for _, a := range actions {
-		must(t, c.Apply(ctx, a))
-		ev, err := c.Verify(ctx, a)
-		must(t, err)
-		if !ev.Verified {
-			t.Fatalf("%s not verified after apply: %s", a.Key(), ev.Observed)
-		}
 	}
 }

@@ -70,6 +70,9 @@ type Connector struct {
 
 	mu    sync.Mutex
 	crumb *crumb
+	// fetching is held while a crumb is fetched, so that requests refused together fetch
+	// one crumb between them.
+	fetching sync.Mutex
 }
 
 // New returns a connector for the controller cfg describes, or an error naming every missing

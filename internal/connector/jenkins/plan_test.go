@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 	"github.com/offboard-dev/offboard/internal/connector/jenkins/jenkinssim"
 )
 
@@ -51,7 +52,7 @@ func TestPlanDisableRevokesTokensAndSaysWhatCoreCannotDo(t *testing.T) {
 	if len(p.Kept) != 1 || p.Kept[0].Target != "dscully" {
 		t.Errorf("the account should be kept with a reason: %+v", p.Kept)
 	}
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	got := e.sim.Holdings("dscully")
 	if len(got) != 1 || !strings.Contains(got[0], "account dscully") {
 		t.Errorf("after disable mode dscully should hold only the account, holds %v", got)
@@ -71,7 +72,7 @@ func TestPlanDeleteRemovesTheUserAfterTheTokens(t *testing.T) {
 	if del := p.Actions[2]; !slices.Equal(del.After, []string{KindRevokeToken}) {
 		t.Errorf("delete_user After %v", del.After)
 	}
-	applyAll(t, e.conn, p.Actions)
+	connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 	if got := e.sim.Holdings("dana@acme.example"); len(got) != 0 {
 		t.Errorf("after deletion dana holds %v", got)
 	}
@@ -143,14 +144,22 @@ func TestFindUser(t *testing.T) {
 }
 
 // TestCrumbOnlyWhenAsked protects CSRF handling both ways: a modern Jenkins is never asked for
-// a crumb, and one that demands it gets one crumb, with its session cookie, reused.
+// a crumb, and one that demands it gets one crumb, with its session cookie, reused. Applied
+// concurrently, as the engine does, the POSTs sent before the crumb is known are each refused
+// once, but they fetch one crumb between them.
 func TestCrumbOnlyWhenAsked(t *testing.T) {
 	t.Parallel()
 	for _, need := range []bool{false, true} {
 		e := newEnv(t, jenkinssim.Options{CrumbForTokens: need, PeopleAPI: true}, ModeDelete)
 		p, err := e.conn.Plan(context.Background(), dana)
 		must(t, err)
-		applyAll(t, e.conn, p.Actions)
+		first := 0 // actions that start at once, before any crumb is known
+		for _, a := range p.Actions {
+			if len(a.After) == 0 {
+				first++
+			}
+		}
+		connectortest.ApplyInOrder(t.Context(), t, e.conn, p.Actions)
 		crumbs := e.sim.Recorder.Count(http.MethodGet, "/crumbIssuer/api/json", "")
 		refused := 0
 		for _, c := range e.sim.Recorder.Calls() {
@@ -161,8 +170,8 @@ func TestCrumbOnlyWhenAsked(t *testing.T) {
 		switch {
 		case !need && (crumbs != 0 || refused != 0):
 			t.Errorf("no crumb needed, yet %d crumb reads and %d refusals", crumbs, refused)
-		case need && (crumbs != 1 || refused != 1):
-			t.Errorf("crumb needed: %d crumb reads and %d refused POSTs, want 1 and 1", crumbs, refused)
+		case need && (crumbs != 1 || refused < 1 || refused > first):
+			t.Errorf("crumb needed: %d crumb reads and %d refused POSTs, want 1 crumb and 1 to %d refusals", crumbs, refused, first)
 		}
 	}
 }

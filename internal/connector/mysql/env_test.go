@@ -180,44 +180,6 @@ func closedDSN(t *testing.T, dsn string) string {
 	return cfg.FormatDSN()
 }
 
-// applyAll applies and verifies a plan in its declared order, as the engine does: an action
-// runs once every action of each kind in its After is verified.
-func applyAll(ctx context.Context, t *testing.T, c *Connector, pl connector.Plan) {
-	t.Helper()
-	done := map[string]bool{}
-	for len(done) < len(pl.Actions) {
-		progressed := false
-		for _, a := range pl.Actions {
-			if done[a.Key()] {
-				continue
-			}
-			ready := true
-			for _, k := range a.After {
-				for _, b := range pl.Actions {
-					if b.Kind == k && !done[b.Key()] {
-						ready = false
-					}
-				}
-			}
-			if !ready {
-				continue
-			}
-			if err := c.Apply(ctx, a); err != nil {
-				t.Fatalf("apply %s: %v", a.Key(), err)
-			}
-			ev, err := c.Verify(ctx, a)
-			if err != nil || !ev.Verified {
-				t.Fatalf("verify %s: %v %+v", a.Key(), err, ev)
-			}
-			done[a.Key()] = true
-			progressed = true
-		}
-		if !progressed {
-			t.Fatal("plan cannot make progress")
-		}
-	}
-}
-
 // actionsOf returns the plan's actions of kind.
 func actionsOf(pl connector.Plan, kind string) []connector.Action {
 	var out []connector.Action

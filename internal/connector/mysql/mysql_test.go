@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 )
 
 // TestLeaverIsLockedOutAndTheirConnectionKilled is this connector's promise: every account of
@@ -117,7 +118,7 @@ func TestConnectionOpenedAfterPlanningIsKilled(t *testing.T) {
 	}
 	defer session.Close()
 
-	applyAll(ctx, t, e.conn, pl)
+	connectortest.ApplyInOrder(ctx, t, e.conn, pl.Actions)
 
 	if err := session.PingContext(ctx); err == nil {
 		t.Error("the connection opened after planning still answers after offboarding")
@@ -208,7 +209,7 @@ func TestLockIsReadFromTheFlagNotTheName(t *testing.T) {
 	if ev, err := c.Verify(ctx, locks[0]); err != nil || ev.Verified {
 		t.Fatalf("before the lock, Verify = %+v, %v; want not verified", ev, err)
 	}
-	applyAll(ctx, t, c, pl)
+	connectortest.ApplyInOrder(ctx, t, c, pl.Actions)
 	if _, err := e.login(ctx, t, name, "tricky-pw"); err == nil || !strings.Contains(strings.ToLower(err.Error()), "locked") {
 		t.Errorf("login after offboarding = %v, want refused as locked", err)
 	}
@@ -244,7 +245,7 @@ func TestUnquotableHostIsLeftToAPerson(t *testing.T) {
 	if len(pl.Manual) != 1 || !strings.Contains(pl.Manual[0].Detail, odd) || !strings.Contains(pl.Manual[0].Detail, "Lock account") {
 		t.Errorf("manual work = %+v; want one item asking a person to lock the account at %q", pl.Manual, odd)
 	}
-	applyAll(ctx, t, e.conn, pl)
+	connectortest.ApplyInOrder(ctx, t, e.conn, pl.Actions)
 
 	// Once a person has locked it, no action is left and only its unread grants are mentioned.
 	exec(t, e.root, "ALTER USER "+oddAcct+" ACCOUNT LOCK")
@@ -329,7 +330,7 @@ func TestDocumentedPrivilegesSuffice(t *testing.T) {
 			if err != nil {
 				t.Fatalf("plan with the documented grants: %v", err)
 			}
-			applyAll(ctx, t, c, pl)
+			connectortest.ApplyInOrder(ctx, t, c, pl.Actions)
 			if err := session.PingContext(ctx); err == nil {
 				t.Error("the leaver's connection still answers")
 			}

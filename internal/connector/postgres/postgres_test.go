@@ -8,44 +8,8 @@ import (
 	"time"
 
 	"github.com/offboard-dev/offboard/internal/connector"
+	"github.com/offboard-dev/offboard/internal/connector/connectortest"
 )
-
-// applyAll applies and verifies a plan in its declared order, as the engine does.
-func applyAll(ctx context.Context, t *testing.T, c *Connector, pl connector.Plan) {
-	t.Helper()
-	done := map[string]bool{}
-	for len(done) < len(pl.Actions) {
-		progressed := false
-		for _, a := range pl.Actions {
-			if done[a.Key()] {
-				continue
-			}
-			ready := true
-			for _, k := range a.After {
-				for _, b := range pl.Actions {
-					if b.Kind == k && !done[b.Key()] {
-						ready = false
-					}
-				}
-			}
-			if !ready {
-				continue
-			}
-			if err := c.Apply(ctx, a); err != nil {
-				t.Fatalf("apply %s: %v", a.Key(), err)
-			}
-			ev, err := c.Verify(ctx, a)
-			if err != nil || !ev.Verified {
-				t.Fatalf("verify %s: %v %+v", a.Key(), err, ev)
-			}
-			done[a.Key()] = true
-			progressed = true
-		}
-		if !progressed {
-			t.Fatal("plan cannot make progress")
-		}
-	}
-}
 
 // TestLeaverIsLockedOutAndTheirSessionEnds is the promise of this connector: after offboarding
 // the leaver's open session is gone, a new login is refused, their memberships are revoked,
@@ -80,7 +44,7 @@ func TestLeaverIsLockedOutAndTheirSessionEnds(t *testing.T) {
 		t.Errorf("owned table not reported for a person: %+v", pl.Manual)
 	}
 
-	applyAll(ctx, t, e.conn, pl)
+	connectortest.ApplyInOrder(ctx, t, e.conn, pl.Actions)
 
 	if err := session.Ping(ctx); err == nil {
 		t.Error("the leaver's session still answers after offboarding")
@@ -134,7 +98,7 @@ func TestSessionOpenedAfterPlanningIsEnded(t *testing.T) {
 	}
 	defer session.Close(context.Background())
 
-	applyAll(ctx, t, e.conn, pl)
+	connectortest.ApplyInOrder(ctx, t, e.conn, pl.Actions)
 
 	if err := session.Ping(ctx); err == nil {
 		t.Error("the session opened after planning still answers after offboarding")
